@@ -1,0 +1,77 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Entry points of the FUSE backing-file visibility project.  Everything
+# downloaded or built goes to build/ (ignored by git) and, for what
+# survives clean clones (downloads, ccache), to ~/.cache/fuse-visibility.
+#
+#   make check       build the patched kernel, boot it in QEMU, run the
+#                    selftests inside, checkpatch the series (the test command)
+#   make check-base  the same selftests on the unpatched base kernel: they
+#                    must fail there (proof that they can fail)
+#   make series      the mailable series in out/series, verified: git am on
+#                    the pristine base, every patch built with W=1 and sparse
+#   make tree        a git tree of the patched kernel to work in (build/dev/linux)
+#   make export      turn the commits of that tree back into our files+patches
+#   make deps        install the packages the above need
+#   make clean       remove build/ and out/ (keeps ~/.cache/fuse-visibility)
+
+SHELL := /bin/bash
+BUILD ?= $(CURDIR)/build
+OUT   ?= $(CURDIR)/out
+TREE  ?= $(BUILD)/dev/linux
+export FUSEVIS_BUILD := $(BUILD)
+
+LINUX      := $(BUILD)/linux
+LINUX_BASE := $(BUILD)/linux-base
+OBJ        := $(BUILD)/obj
+OBJ_BASE   := $(BUILD)/obj-base
+SELFTESTS  := $(BUILD)/selftests
+
+.PHONY: all check check-base series tree export deps sources kernel \
+	kernel-base selftests checkpatch clean
+
+all: check
+
+deps:
+	@scripts/install-deps.sh
+
+sources: deps
+	@scripts/fetch-sources.sh
+
+kernel: deps
+	@scripts/mktree.sh linux $(LINUX)
+	@scripts/build-kernel.sh $(LINUX) $(OBJ)
+
+selftests: kernel
+	@scripts/build-selftests.sh $(LINUX) $(OBJ) $(SELFTESTS)
+
+# The series as it would be mailed, and checkpatch --strict on each patch
+checkpatch: kernel
+	@scripts/make-series.sh $(LINUX) $(OUT)/series
+	@scripts/checkpatch-series.sh $(LINUX) $(OUT)/series
+
+check: selftests checkpatch
+	@scripts/vm-run.sh $(OBJ)/arch/x86/boot/bzImage $(BUILD)/vm-check \
+		testbed/guest/run-tests.sh $(SELFTESTS) $(BUILD)/vm-check
+
+kernel-base: deps
+	@scripts/mktree.sh linux $(LINUX)
+	@scripts/base-worktree.sh $(LINUX) $(LINUX_BASE)
+	@scripts/build-kernel.sh $(LINUX_BASE) $(OBJ_BASE)
+
+check-base: selftests kernel-base
+	@scripts/check-base.sh $(OBJ_BASE)/arch/x86/boot/bzImage $(SELFTESTS) $(BUILD)/vm-check-base
+
+series: kernel
+	@scripts/make-series.sh $(LINUX) $(OUT)/series
+	@scripts/checkpatch-series.sh $(LINUX) $(OUT)/series
+	@scripts/verify-series.sh $(LINUX) $(OUT)/series $(BUILD)/series-verify
+
+tree: deps
+	@scripts/dev-tree.sh $(TREE)
+
+export:
+	@scripts/export-tree.sh linux $(TREE)
+
+clean:
+	rm -rf $(BUILD) $(OUT)

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * FUSE: what /proc/<pid>/fdinfo/<fd> shows for /dev/fuse and FUSE files.
+ *
+ * The keys, number bases and line order printed here are user space ABI,
+ * documented in Documentation/filesystems/proc.rst: keep them stable, and
+ * only ever add lines.
+ */
+
+#include "dev.h"
+#include "fuse_dev_i.h"
+#include "fuse_i.h"
+
+#include <linux/capability.h>
+#include <linux/fs.h>
+#include <linux/sched.h>
+#include <linux/seq_file.h>
+
+/* Characters escaped in paths (as octal \ooo), as io_uring does */
+#define FUSE_FDINFO_PATH_ESC	" \t\n\\"
+
+/*
+ * List the backing files registered on @fc: a header with their number,
+ * then one line per backing id in io_uring's fixed file format.
+ *
+ * fuse_backing_next() walks the ids in numeric order and takes a reference
+ * on each backing file under RCU: no lock is held across the list, so
+ * FUSE_DEV_IOC_BACKING_OPEN/CLOSE never wait for a reader.  An id opened or
+ * closed during the walk may or may not be listed, as with readdir; every
+ * other id is listed exactly once.
+ */
+static void fuse_backing_files_show(struct seq_file *m, struct fuse_conn *fc)
+{
+	struct fuse_backing *fb;
+	int id;
+
+	if (!IS_ENABLED(CONFIG_FUSE_PASSTHROUGH))
+		return;
+
+	seq_printf(m, "fuse_backing_files:\t%u\n", fuse_backing_files_nr(fc));
+	for (id = 0; (fb = fuse_backing_next(fc, &id)); id++) {
+		seq_printf(m, "%5u: ", id);
+		seq_file_path(m, fb->file, FUSE_FDINFO_PATH_ESC);
+		seq_putc(m, '\n');
+		fuse_backing_put(fb);
+		/* On overflow seq_file retries with a larger buffer: stop */
+		if (seq_has_overflowed(m) || id == INT_MAX)
+			break;
+		cond_resched();
+	}
+}
+
+/**
+ * fuse_dev_show_fdinfo() - show fdinfo of a /dev/fuse file
+ * @m: seq_file of /proc/<pid>/fdinfo/<fd>
+ * @file: the /dev/fuse file
+ *
+ * Shows the connection the device is bound to, once it is mounted, and the
+ * backing files registered on that connection.  The connection cannot go
+ * away meanwhile: the device holds a reference to it.
+ */
+void fuse_dev_show_fdinfo(struct seq_file *m, struct file *file)
+{
+	struct fuse_dev *fud = __fuse_get_dev(file);
+	struct fuse_conn *fc;
+
+	if (!fud)
+		return;
+
+	fc = fud->chan->conn;
+	seq_printf(m, "fuse_connection:\t%u\n", fuse_conn_get_id(fc));
+	fuse_backing_files_show(m, fc);
+}
+
+/**
+ * fuse_file_show_fdinfo() - show fdinfo of a FUSE file or directory
+ * @m: seq_file of /proc/<pid>/fdinfo/<fd>
+ * @file: the FUSE file
+ *
+ * Shows the connection and the FOPEN_* flags the file is open with.  A file
+ * open in passthrough mode also shows the id under which its backing file
+ * is registered now (0 once the server closed that id: the backing file is
+ * then held by open files alone, and shown nowhere else) and, to a reader
+ * privileged like the server, the path of the backing file.
+ *
+ * The backing file cannot go away meanwhile: it is held by @file, which
+ * the caller holds, and by fi->fb, which is only reset when the last file
+ * open in passthrough mode on the inode is released.
+ */
+void fuse_file_show_fdinfo(struct seq_file *m, struct file *file)
+{
+	struct fuse_file *ff = file->private_data;
+	struct file *backing_file = fuse_file_passthrough(ff);
+	struct fuse_backing *fb;
+
+	seq_printf(m, "fuse_connection:\t%u\n", fuse_conn_get_id(ff->fm->fc));
+	seq_printf(m, "fuse_open_flags:\t0x%x\n", ff->open_flags);
+	if (!backing_file)
+		return;
+
+	fb = fuse_inode_backing(get_fuse_inode(file_inode(file)));
+	seq_printf(m, "fuse_backing_id:\t%d\n", fb ? fuse_backing_id(fb) : 0);
+
+	/*
+	 * /proc/<pid>/maps and the fd link show the FUSE path, not the
+	 * backing path, on purpose: only show it to a reader who could have
+	 * registered the backing file.  m->file is the fdinfo file, so this
+	 * judges whoever opened it, not whoever reads from it.
+	 */
+	if (!file_ns_capable(m->file, &init_user_ns, CAP_SYS_ADMIN))
+		return;
+
+	seq_puts(m, "fuse_backing_file:\t");
+	seq_file_path(m, backing_file, FUSE_FDINFO_PATH_ESC);
+	seq_putc(m, '\n');
+}

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# export-tree.sh PROJECT DIR
+#
+# The way back from a developer tree (made by "make tree") to this
+# repository: every commit in DIR after the tag "base" becomes one patch in
+# patches/PROJECT/ and one line of patches/PROJECT/series; files the series
+# adds become plain files at their repository path, in their final version
+# (the patches keep only the hunks later commits make to them).
+
+source "$(dirname "$0")/lib.sh"
+
+project=${1:?usage: export-tree.sh PROJECT DIR}
+dir=${2:?usage: export-tree.sh PROJECT DIR}
+out=$TOP/patches/$project
+
+unmap_path() {
+	case "$project:$1" in
+	linux:tools/testing/selftests/*) echo "selftests/${1#tools/testing/selftests/}" ;;
+	util-linux:*) echo "lsfd-plugin/$1" ;;
+	*) echo "$1" ;;
+	esac
+}
+
+git -C "$dir" diff --quiet HEAD || die "$dir has uncommitted changes: commit them first"
+base=$(git -C "$dir" rev-parse "base^{commit}")
+mapfile -t commits < <(git -C "$dir" rev-list --reverse "$base..HEAD")
+mapfile -t ours < <(git -C "$dir" diff --name-only --diff-filter=A "$base" HEAD)
+
+mkdir -p "$out"
+rm -f "$out"/*.patch
+{
+	echo "# Applied in this order by scripts/mktree.sh; written by scripts/export-tree.sh."
+	echo "# patch, then the files of this repository that the patch adds"
+} >"$out/series"
+
+i=0
+for c in "${commits[@]}"; do
+	i=$((i + 1))
+	excl=() adds=()
+	while read -r f; do
+		for o in "${ours[@]}"; do
+			if [ "$f" = "$o" ]; then
+				excl+=(":(exclude)$f")
+				adds+=("$(unmap_path "$f")")
+			fi
+		done
+	done < <(git -C "$dir" diff-tree --no-commit-id --name-only --diff-filter=A -r "$c")
+	name=$(git -C "$dir" format-patch -1 --always --zero-commit --no-signature \
+		--start-number=$i -o "$out" "$c" -- . "${excl[@]}")
+	echo "$(basename "$name")${adds[*]:+ ${adds[*]}}" >>"$out/series"
+done
+
+for f in "${ours[@]}"; do
+	r=$(unmap_path "$f")
+	mkdir -p "$TOP/$(dirname "$r")"
+	git -C "$dir" show "HEAD:$f" >"$TOP/$r"
+done
+note "exported ${#commits[@]} commits to patches/$project/ and ${#ours[@]} files of ours"

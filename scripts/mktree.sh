@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# mktree.sh PROJECT DIR
+#
+# Make DIR a git tree of PROJECT (linux, util-linux or libfuse): a commit
+# "base" holding the pristine upstream source, then one commit per entry of
+# patches/PROJECT/series.  Each series entry names a patch (changes to files
+# upstream owns, and to our own files after the commit that adds them) and
+# the files of ours that it adds.  Our files live in this repository at
+# their upstream path (see map_path); the version a commit adds is the one
+# in this repository with every later patch's hunks on it reverted, so each
+# commit of the series is exactly what was reviewed.
+#
+# The commits are made with a private index, and DIR is then moved to the
+# new head with "git reset --hard", which rewrites only files whose content
+# changes: make's timestamps stay meaningful and rebuilds stay small.
+# Commit ids are reproducible (dates come from the patches).
+
+source "$(dirname "$0")/lib.sh"
+
+project=${1:?usage: mktree.sh PROJECT DIR}
+dir=${2:?usage: mktree.sh PROJECT DIR}
+series_dir=$TOP/patches/$project
+series=$series_dir/series
+
+[ -f "$DL/versions" ] || "$TOP/scripts/fetch-sources.sh" "$project" >&2
+# shellcheck disable=SC1090,SC1091
+source "$DL/versions"
+case "$project" in
+linux)      tarball=${LINUX_TARBALL:-}; version=${LINUX_DEB_VERSION:-}
+	    what="Linux $(echo "$version" | sed 's/-[^-]*$//') (Debian linux-source-7.2 $version)" ;;
+util-linux) tarball=${UTIL_LINUX_TARBALL:-}; version=${UTIL_LINUX_DEB_VERSION:-}
+	    what="util-linux ${version%-*} (Debian util-linux $version .orig)" ;;
+libfuse)    tarball=${FUSE3_TARBALL:-}; version=${FUSE3_DEB_VERSION:-}
+	    what="libfuse ${version%-*} (Debian fuse3 $version .orig)" ;;
+*) die "unknown project $project" ;;
+esac
+if [ -z "$tarball" ] || [ ! -s "$tarball" ]; then
+	"$TOP/scripts/fetch-sources.sh" "${project/libfuse/fuse3}" >&2
+	source "$DL/versions"
+	case "$project" in
+	linux) tarball=$LINUX_TARBALL ;;
+	util-linux) tarball=$UTIL_LINUX_TARBALL ;;
+	libfuse) tarball=$FUSE3_TARBALL ;;
+	esac
+fi
+
+# Repository path of one of our files -> its path in the upstream tree.
+map_path() {
+	case "$project:$1" in
+	linux:selftests/*) echo "tools/testing/selftests/${1#selftests/}" ;;
+	linux:*) echo "$1" ;;
+	util-linux:lsfd-plugin/*) echo "${1#lsfd-plugin/}" ;;
+	*) echo "$1" ;;
+	esac
+}
+
+export GIT_AUTHOR_NAME="fuse-visibility" GIT_AUTHOR_EMAIL="fuse-visibility@localhost"
+export GIT_COMMITTER_NAME="$GIT_AUTHOR_NAME" GIT_COMMITTER_EMAIL="$GIT_AUTHOR_EMAIL"
+export GIT_AUTHOR_DATE="2026-01-01T00:00:00Z" GIT_COMMITTER_DATE="2026-01-01T00:00:00Z"
+
+# --- the base commit -------------------------------------------------------
+if ! git -C "$dir" rev-parse -q --verify "refs/tags/base-$version" >/dev/null 2>&1; then
+	stage "$project: importing $(basename "$tarball") into $dir"
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	tar -C "$dir" --strip-components=1 -xaf "$tarball"
+	git -C "$dir" init -q -b base-tree
+	git -C "$dir" config core.autocrlf false
+	git -C "$dir" config gc.auto 0
+	# The Debian kernel tarball's .gitignore ends in "/*": add with -f.
+	git -C "$dir" add -f -A .
+	git -C "$dir" commit -q -m "$what" -m "Imported from Debian's archive by scripts/mktree.sh."
+	git -C "$dir" tag "base-$version"
+	git -C "$dir" tag -f base >/dev/null
+fi
+base=$(git -C "$dir" rev-parse "refs/tags/base-$version^{commit}")
+
+# --- the series --------------------------------------------------------------
+entries=()
+if [ -f "$series" ]; then
+	while read -r line; do
+		line=${line%%#*}
+		[ -n "${line// /}" ] && entries+=("$line")
+	done <"$series"
+fi
+
+# Every file of ours belongs to exactly one entry.
+declare -A owner=()
+for e in "${entries[@]}"; do
+	read -r p files <<<"$e"
+	[ -f "$series_dir/$p" ] || die "$series names $p, which does not exist"
+	for f in $files; do
+		[ -f "$TOP/$f" ] || die "$series: $p adds $f, which does not exist"
+		[ -z "${owner[$f]:-}" ] || die "$series: $f is added by two patches"
+		owner[$f]=$p
+	done
+done
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+export GIT_INDEX_FILE=$tmp/index
+git -C "$dir" read-tree "$base"
+
+head=$base
+n=${#entries[@]}
+for ((i = 0; i < n; i++)); do
+	read -r p files <<<"${entries[$i]}"
+	patch=$series_dir/$p
+	if grep -q '^diff --git' "$patch"; then
+		git -C "$dir" apply --cached --whitespace=nowarn "$patch" ||
+			die "$p does not apply (patches/$project/series entry $((i + 1)))"
+	fi
+	for f in $files; do
+		up=$(map_path "$f")
+		mkdir -p "$tmp/w/$(dirname "$up")"
+		cp "$TOP/$f" "$tmp/w/$up"
+		# Revert what later patches do to this file, newest first.
+		for ((j = n - 1; j > i; j--)); do
+			read -r later _ <<<"${entries[$j]}"
+			if grep -q "^+++ b/$up\$" "$series_dir/$later"; then
+				(cd "$tmp/w" && git apply -R --include="$up" "$series_dir/$later") ||
+					die "cannot take $later's change to $up back out of $f"
+			fi
+		done
+		mode=100644
+		[ -x "$TOP/$f" ] && mode=100755
+		blob=$(git -C "$dir" hash-object -w "$tmp/w/$up")
+		git -C "$dir" update-index --add --cacheinfo "$mode,$blob,$up"
+	done
+	git mailinfo "$tmp/msg" "$tmp/diff" <"$patch" >"$tmp/info"
+	subject=$(sed -n 's/^Subject: //p' "$tmp/info")
+	GIT_AUTHOR_NAME=$(sed -n 's/^Author: //p' "$tmp/info")
+	GIT_AUTHOR_EMAIL=$(sed -n 's/^Email: //p' "$tmp/info")
+	GIT_AUTHOR_DATE=$(sed -n 's/^Date: //p' "$tmp/info")
+	GIT_COMMITTER_NAME=$GIT_AUTHOR_NAME GIT_COMMITTER_EMAIL=$GIT_AUTHOR_EMAIL
+	GIT_COMMITTER_DATE=$GIT_AUTHOR_DATE
+	export GIT_AUTHOR_NAME GIT_AUTHOR_EMAIL GIT_AUTHOR_DATE
+	export GIT_COMMITTER_NAME GIT_COMMITTER_EMAIL GIT_COMMITTER_DATE
+	tree=$(git -C "$dir" write-tree)
+	head=$({ echo "$subject"; echo; cat "$tmp/msg"; } | git -C "$dir" commit-tree "$tree" -p "$head")
+done
+
+# Every file of ours that maps into this project must be in the tree.
+unset GIT_INDEX_FILE
+git -C "$dir" tag -f series "$head" >/dev/null
+if [ "$(git -C "$dir" rev-parse HEAD 2>/dev/null)" != "$head" ]; then
+	git -C "$dir" checkout -q -B series-tree "$head" 2>/dev/null ||
+		git -C "$dir" reset -q --hard "$head"
+	git -C "$dir" reset -q --hard "$head"
+fi
+note "$project tree: $dir at $(git -C "$dir" log -1 --format='%h %s' "$head") ($n patches on $what)"

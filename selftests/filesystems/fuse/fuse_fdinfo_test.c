@@ -1,0 +1,1024 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fdinfo of FUSE files and of /dev/fuse: which backing files the kernel
+ * holds for a FUSE passthrough server, and for which open file.
+ *
+ * The test runs its own small FUSE server on /dev/fuse (a thread, no
+ * libfuse), which registers backing files with FUSE_DEV_IOC_BACKING_OPEN
+ * and closes its own descriptors at once, like a careful server.  All
+ * mounts are made in a private mount namespace on a tmpfs of the test.
+ */
+
+#define _GNU_SOURCE
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/fuse.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+
+#define MAX_FILES	16
+#define REQ_BUFSIZE	(FUSE_MIN_READ_BUFFER + 1024 * 1024)
+#define CONTENT		"passthrough data\n"
+#define CONTENT_LEN	((ssize_t)sizeof(CONTENT) - 1)
+#define NOBODY		65534
+
+struct fs_file {
+	char name[NAME_MAX + 1];
+	int backing_id;		/* > 0: open in passthrough mode with it */
+	unsigned int open_flags; /* FOPEN_* reply when not in passthrough */
+};
+
+/* The FUSE server: one thread answering requests on devfd */
+struct server {
+	int devfd;
+	pthread_mutex_t lock;
+	struct fs_file files[MAX_FILES];
+	int nfiles;
+};
+
+static void reply(struct server *srv, uint64_t unique, int error,
+		  const void *data, size_t len)
+{
+	struct fuse_out_header out = {
+		.len = sizeof(out) + (error ? 0 : len),
+		.error = error,
+		.unique = unique,
+	};
+	struct iovec iov[] = {
+		{ .iov_base = &out, .iov_len = sizeof(out) },
+		{ .iov_base = (void *)data, .iov_len = error ? 0 : len },
+	};
+
+	/* ENOENT: the request was interrupted; nothing to do */
+	if (writev(srv->devfd, iov, 2) < 0 && errno != ENOENT)
+		perror("fuse server: writev");
+}
+
+static void fill_attr(struct fuse_attr *attr, uint64_t nodeid)
+{
+	memset(attr, 0, sizeof(*attr));
+	attr->ino = nodeid;
+	attr->blksize = 4096;
+	if (nodeid == FUSE_ROOT_ID) {
+		attr->mode = S_IFDIR | 0755;
+		attr->nlink = 2;
+	} else {
+		attr->mode = S_IFREG | 0644;
+		attr->nlink = 1;
+		attr->size = CONTENT_LEN;
+	}
+}
+
+static struct fs_file *find_node(struct server *srv, uint64_t nodeid)
+{
+	if (nodeid < 2 || nodeid >= 2 + (uint64_t)srv->nfiles)
+		return NULL;
+	return &srv->files[nodeid - 2];
+}
+
+static void handle(struct server *srv, struct fuse_in_header *in)
+{
+	void *arg = in + 1;
+	struct fs_file *f;
+
+	pthread_mutex_lock(&srv->lock);
+	switch (in->opcode) {
+	case FUSE_INIT: {
+		struct fuse_init_in *init = arg;
+		unsigned long long want = FUSE_INIT_EXT | FUSE_PASSTHROUGH;
+		unsigned long long have = init->flags |
+			((init->flags & FUSE_INIT_EXT) ?
+			 (unsigned long long)init->flags2 << 32 : 0);
+		struct fuse_init_out out = {
+			.major = FUSE_KERNEL_VERSION,
+			.minor = FUSE_KERNEL_MINOR_VERSION,
+			.max_readahead = init->max_readahead,
+			.max_background = 16,
+			.congestion_threshold = 12,
+			.max_write = 65536,
+			.time_gran = 1,
+			.max_stack_depth = 1,
+		};
+
+		want &= have;
+		out.flags = want;
+		out.flags2 = want >> 32;
+		reply(srv, in->unique, 0, &out, sizeof(out));
+		break;
+	}
+	case FUSE_LOOKUP: {
+		struct fuse_entry_out out = {
+			.entry_valid = 3600,
+			.attr_valid = 3600,
+		};
+		int i;
+
+		for (i = 0; i < srv->nfiles; i++)
+			if (in->nodeid == FUSE_ROOT_ID &&
+			    !strcmp(srv->files[i].name, arg))
+				break;
+		if (i == srv->nfiles) {
+			reply(srv, in->unique, -ENOENT, NULL, 0);
+			break;
+		}
+		out.nodeid = i + 2;
+		out.generation = 1;
+		fill_attr(&out.attr, out.nodeid);
+		reply(srv, in->unique, 0, &out, sizeof(out));
+		break;
+	}
+	case FUSE_GETATTR: {
+		struct fuse_attr_out out = { .attr_valid = 3600 };
+
+		fill_attr(&out.attr, in->nodeid);
+		reply(srv, in->unique, 0, &out, sizeof(out));
+		break;
+	}
+	case FUSE_OPEN: {
+		struct fuse_open_out out = { .fh = in->nodeid };
+
+		f = find_node(srv, in->nodeid);
+		if (!f) {
+			reply(srv, in->unique, -ENOENT, NULL, 0);
+			break;
+		}
+		if (f->backing_id > 0) {
+			out.open_flags = FOPEN_PASSTHROUGH;
+			out.backing_id = f->backing_id;
+		} else {
+			out.open_flags = f->open_flags;
+		}
+		reply(srv, in->unique, 0, &out, sizeof(out));
+		break;
+	}
+	case FUSE_OPENDIR: {
+		struct fuse_open_out out = { .fh = 1 };
+
+		reply(srv, in->unique, 0, &out, sizeof(out));
+		break;
+	}
+	case FUSE_READ:		/* files not in passthrough mode read empty */
+	case FUSE_READDIR:
+	case FUSE_FLUSH:
+	case FUSE_RELEASE:
+	case FUSE_RELEASEDIR:
+	case FUSE_FSYNC:
+		reply(srv, in->unique, 0, NULL, 0);
+		break;
+	case FUSE_FORGET:
+	case FUSE_BATCH_FORGET:
+	case FUSE_INTERRUPT:
+		break;		/* no reply */
+	default:
+		/* Not needed here; the kernel passes the error on */
+		reply(srv, in->unique, -EOPNOTSUPP, NULL, 0);
+		break;
+	}
+	pthread_mutex_unlock(&srv->lock);
+}
+
+static void *serve(void *data)
+{
+	struct server *srv = data;
+	char *buf = malloc(REQ_BUFSIZE);
+
+	while (buf) {
+		ssize_t n = read(srv->devfd, buf, REQ_BUFSIZE);
+
+		if (n < 0 && (errno == EINTR || errno == ENOENT))
+			continue;
+		if (n < (ssize_t)sizeof(struct fuse_in_header))
+			break;	/* ENODEV: unmounted or aborted */
+		handle(srv, (struct fuse_in_header *)buf);
+	}
+	free(buf);
+	return NULL;
+}
+
+/* Register @path as a backing file the way a careful server does */
+static int backing_open(struct server *srv, const char *path)
+{
+	struct fuse_backing_map map = { };
+	int id, err;
+
+	map.fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (map.fd < 0)
+		return -errno;
+	id = ioctl(srv->devfd, FUSE_DEV_IOC_BACKING_OPEN, &map);
+	err = errno;
+	close(map.fd);
+	return id < 0 ? -err : id;
+}
+
+static int backing_close(struct server *srv, int id)
+{
+	unsigned int backing_id = id;
+
+	return ioctl(srv->devfd, FUSE_DEV_IOC_BACKING_CLOSE, &backing_id);
+}
+
+/* Add a file to the FUSE filesystem; backing_id > 0 means passthrough */
+static void add_file(struct server *srv, const char *name, int backing_id,
+		     unsigned int open_flags)
+{
+	pthread_mutex_lock(&srv->lock);
+	if (srv->nfiles < MAX_FILES) {
+		struct fs_file *f = &srv->files[srv->nfiles++];
+
+		snprintf(f->name, sizeof(f->name), "%s", name);
+		f->backing_id = backing_id;
+		f->open_flags = open_flags;
+	}
+	pthread_mutex_unlock(&srv->lock);
+}
+
+/* Read a whole file, however large; NUL-terminated, NULL on error */
+static char *read_all(const char *path)
+{
+	size_t len = 0, size = 65536;
+	char *buf = malloc(size + 1);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0 || !buf)
+		goto fail;
+	while ((n = read(fd, buf + len, size - len)) > 0) {
+		len += n;
+		if (len == size) {
+			char *bigger = realloc(buf, 2 * size + 1);
+
+			if (!bigger)
+				goto fail;
+			buf = bigger;
+			size *= 2;
+		}
+	}
+	if (n < 0)
+		goto fail;
+	close(fd);
+	buf[len] = '\0';
+	return buf;
+fail:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return NULL;
+}
+
+static char *read_fdinfo(pid_t pid, int fd)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", pid, fd);
+	return read_all(path);
+}
+
+/*
+ * The value of "key:\t<value>\n" in @fdinfo, copied to @val; false if the
+ * key is missing.
+ */
+static bool fdinfo_get(const char *fdinfo, const char *key, char *val,
+		       size_t size)
+{
+	size_t klen = strlen(key);
+	const char *line;
+
+	for (line = fdinfo; line && *line; line = strchr(line, '\n'),
+	     line = line ? line + 1 : NULL) {
+		if (!strncmp(line, key, klen) && line[klen] == ':' &&
+		    line[klen + 1] == '\t') {
+			const char *v = line + klen + 2;
+			size_t vlen = strcspn(v, "\n");
+
+			if (vlen >= size)
+				vlen = size - 1;
+			memcpy(val, v, vlen);
+			val[vlen] = '\0';
+			return true;
+		}
+	}
+	return false;
+}
+
+static long fdinfo_num(const char *fdinfo, const char *key)
+{
+	char val[64], *end;
+	long n;
+
+	if (!fdinfo_get(fdinfo, key, val, sizeof(val)))
+		return -1;
+	n = strtol(val, &end, 0);
+	return *end ? -2 : n;
+}
+
+/*
+ * Escape @path as seq_file_path(m, f, " \t\n\\") does: these four
+ * characters become \ooo.
+ */
+static void escape(const char *path, char *out, size_t size)
+{
+	size_t o = 0;
+
+	for (; *path && o + 5 < size; path++) {
+		if (strchr(" \t\n\\", *path))
+			o += snprintf(out + o, size - o, "\\%03o",
+				      (unsigned char)*path);
+		else
+			out[o++] = *path;
+	}
+	out[o] = '\0';
+}
+
+/* One "%5u: path" line of the /dev/fuse listing */
+struct entry {
+	int id;
+	char *path;	/* as printed, escaped */
+};
+
+static void free_entries(struct entry *e, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(e[i].path);
+}
+
+/*
+ * Parse the backing file list of a /dev/fuse fdinfo into @e (at most @max
+ * entries, free with free_entries()).  Returns the number of entries, or -1
+ * if a line after the header is not of the form "%5u: <path>" or the ids
+ * are not increasing.
+ */
+static int parse_list(const char *fdinfo, struct entry *e, int max)
+{
+	const char *line = strstr(fdinfo, "fuse_backing_files:\t");
+	int n = 0, prev = 0;
+
+	if (!line)
+		return -1;
+	for (line = strchr(line, '\n'); line && line[1]; line = strchr(line, '\n')) {
+		const char *p = ++line, *colon;
+		char *end;
+		long id;
+		size_t len;
+
+		/* Other keys may follow the list one day */
+		if (*p != ' ' && (*p < '0' || *p > '9'))
+			break;
+		colon = strstr(p, ": ");
+		if (!colon)
+			return -1;
+		/* At least five columns: "%5u" */
+		if (colon - p < 5)
+			return -1;
+		while (*p == ' ')
+			p++;
+		id = strtol(p, &end, 10);
+		if (end != colon || id <= prev || id > INT_MAX)
+			return -1;
+		prev = id;
+		len = strcspn(colon + 2, "\n");
+		if (n < max) {
+			e[n].id = id;
+			e[n].path = strndup(colon + 2, len);
+		}
+		n++;
+	}
+	return n;
+}
+
+/* Every line is "key:\tvalue", "key:value..." or a list entry */
+static bool well_formed(const char *fdinfo)
+{
+	const char *line = fdinfo;
+
+	while (*line) {
+		size_t len = strcspn(line, "\n");
+		const char *colon = memchr(line, ':', len);
+
+		if (!colon || line[len] != '\n')
+			return false;
+		line += len + 1;
+	}
+	return true;
+}
+
+FIXTURE(fdinfo) {
+	struct server srv;
+	pthread_t thread;
+	char base[64];
+	char lower[128];
+	char mnt[128];
+	unsigned int conn;
+	bool serving;
+};
+
+FIXTURE_SETUP(fdinfo)
+{
+	char opts[128], path[256];
+	struct stat st;
+	int id;
+
+	memset(&self->srv, 0, sizeof(self->srv));
+	self->srv.devfd = -1;
+	pthread_mutex_init(&self->srv.lock, NULL);
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root: %s",
+		     "mount and FUSE_DEV_IOC_BACKING_OPEN take CAP_SYS_ADMIN");
+	self->srv.devfd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+	if (self->srv.devfd < 0)
+		SKIP(return, "cannot open /dev/fuse: %s (CONFIG_FUSE_FS?)", strerror(errno));
+
+	ASSERT_EQ(unshare(CLONE_NEWNS), 0);
+	ASSERT_EQ(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+	snprintf(self->base, sizeof(self->base), "/tmp/fuse_fdinfo_XXXXXX");
+	ASSERT_NE(mkdtemp(self->base), NULL);
+	ASSERT_EQ(mount("tmpfs", self->base, "tmpfs", 0, "mode=0755"), 0);
+	snprintf(self->lower, sizeof(self->lower), "%s/lower", self->base);
+	snprintf(self->mnt, sizeof(self->mnt), "%s/mnt", self->base);
+	ASSERT_EQ(mkdir(self->lower, 0755), 0);
+	ASSERT_EQ(mkdir(self->mnt, 0755), 0);
+
+	snprintf(opts, sizeof(opts),
+		 "fd=%d,rootmode=40000,user_id=0,group_id=0,allow_other",
+		 self->srv.devfd);
+	ASSERT_EQ(mount("fuse_fdinfo", self->mnt, "fuse.fuse_fdinfo",
+			MS_NOSUID | MS_NODEV, opts), 0);
+	ASSERT_EQ(pthread_create(&self->thread, NULL, serve, &self->srv), 0);
+	self->serving = true;
+
+	/* Waits for FUSE_INIT to be answered */
+	ASSERT_EQ(stat(self->mnt, &st), 0);
+	/* fc->dev, as the kernel prints it: MKDEV() of the kernel */
+	self->conn = (major(st.st_dev) << 20) | minor(st.st_dev);
+
+	/* Passthrough negotiated?  (This uses and closes one id.) */
+	snprintf(path, sizeof(path), "%s/probe", self->lower);
+	ASSERT_EQ(close(open(path, O_CREAT | O_WRONLY, 0644)), 0);
+	id = backing_open(&self->srv, path);
+	if (id == -EPERM)
+		SKIP(return, "FUSE passthrough not available (CONFIG_FUSE_PASSTHROUGH?)");
+	ASSERT_GT(id, 0);
+	ASSERT_EQ(backing_close(&self->srv, id), 0);
+	ASSERT_EQ(unlink(path), 0);
+}
+
+FIXTURE_TEARDOWN(fdinfo)
+{
+	/* The process exits next: the server thread and fds go with it */
+	if (self->serving)
+		umount2(self->mnt, MNT_DETACH);
+	if (self->base[0])
+		umount2(self->base, MNT_DETACH);
+}
+
+/* Create lower/<name> holding CONTENT; return its path in @path */
+static void make_lower(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(fdinfo) * self, const char *name,
+		       char *path, size_t size)
+{
+	int fd;
+
+	snprintf(path, size, "%s/%s", self->lower, name);
+	fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(write(fd, CONTENT, CONTENT_LEN), CONTENT_LEN);
+	ASSERT_EQ(close(fd), 0);
+}
+
+/* Open mnt/<name>, served in passthrough mode from lower/<name> */
+static int open_passthrough(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(fdinfo) * self, const char *name,
+			    int *idp, char *lower_path, size_t size)
+{
+	char path[PATH_MAX], buf[64];
+	int fd, id;
+
+	make_lower(_metadata, self, name, lower_path, size);
+	id = backing_open(&self->srv, lower_path);
+	EXPECT_GT(id, 0);
+	add_file(&self->srv, name, id, 0);
+	snprintf(path, sizeof(path), "%s/%s", self->mnt, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	EXPECT_GE(fd, 0);
+	/* The server answers FUSE_READ with nothing: data means passthrough */
+	EXPECT_EQ(pread(fd, buf, sizeof(buf), 0), CONTENT_LEN);
+	*idp = id;
+	return fd;
+}
+
+TEST_F(fdinfo, dev_lists_backing_files)
+{
+	static const char * const names[] = { "a", "b", "c" };
+	char path[3][PATH_MAX], *info;
+	struct entry e[4];
+	int i, id[3];
+
+	for (i = 0; i < 3; i++) {
+		make_lower(_metadata, self, names[i], path[i], PATH_MAX);
+		id[i] = backing_open(&self->srv, path[i]);
+		ASSERT_GT(id[i], 0);
+	}
+
+	info = read_fdinfo(getpid(), self->srv.devfd);
+	ASSERT_NE(info, NULL);
+	TH_LOG("/dev/fuse fdinfo:\n%s", info);
+	ASSERT_EQ(fdinfo_num(info, "fuse_connection"), (long)self->conn);
+	ASSERT_EQ(fdinfo_num(info, "fuse_backing_files"), 3);
+	ASSERT_EQ(parse_list(info, e, 4), 3);
+	for (i = 0; i < 3; i++) {
+		char line[4 * PATH_MAX];
+
+		EXPECT_EQ(e[i].id, id[i]);
+		EXPECT_STREQ(e[i].path, path[i]);
+		/* io_uring's "%5u: " exactly */
+		snprintf(line, sizeof(line), "\n%5u: %s\n", id[i], path[i]);
+		EXPECT_NE(strstr(info, line), NULL);
+	}
+	free_entries(e, 3);
+	free(info);
+}
+
+TEST_F(fdinfo, connection_matches_fusectl)
+{
+	char path[PATH_MAX], *info;
+	struct stat st;
+
+	if (stat("/sys/fs/fuse/connections", &st) ||
+	    (mount("fusectl", "/sys/fs/fuse/connections", "fusectl", 0, NULL) &&
+	     errno != EBUSY))
+		SKIP(return, "no fuse control filesystem");
+	snprintf(path, sizeof(path), "/sys/fs/fuse/connections/%u/waiting",
+		 self->conn);
+	ASSERT_EQ(access(path, F_OK), 0);
+	info = read_fdinfo(getpid(), self->srv.devfd);
+	ASSERT_NE(info, NULL);
+	ASSERT_EQ(fdinfo_num(info, "fuse_connection"), (long)self->conn);
+	free(info);
+}
+
+TEST_F(fdinfo, closed_id_disappears)
+{
+	char a[PATH_MAX], b[PATH_MAX], *info;
+	struct entry e[2];
+	int ida, idb;
+
+	make_lower(_metadata, self, "a", a, sizeof(a));
+	make_lower(_metadata, self, "b", b, sizeof(b));
+	ida = backing_open(&self->srv, a);
+	idb = backing_open(&self->srv, b);
+	ASSERT_GT(ida, 0);
+	ASSERT_GT(idb, 0);
+	ASSERT_EQ(backing_close(&self->srv, ida), 0);
+
+	info = read_fdinfo(getpid(), self->srv.devfd);
+	ASSERT_NE(info, NULL);
+	ASSERT_EQ(fdinfo_num(info, "fuse_backing_files"), 1);
+	ASSERT_EQ(parse_list(info, e, 2), 1);
+	EXPECT_EQ(e[0].id, idb);
+	EXPECT_STREQ(e[0].path, b);
+	free_entries(e, 1);
+	free(info);
+
+	ASSERT_EQ(backing_close(&self->srv, idb), 0);
+	info = read_fdinfo(getpid(), self->srv.devfd);
+	ASSERT_NE(info, NULL);
+	ASSERT_EQ(fdinfo_num(info, "fuse_backing_files"), 0);
+	ASSERT_EQ(parse_list(info, e, 2), 0);
+	free(info);
+}
+
+TEST_F(fdinfo, sparse_ids)
+{
+	char path[PATH_MAX], name[16], *info;
+	struct entry e[40];
+	int i, n, id[40], kept = 0;
+
+	for (i = 0; i < 40; i++) {
+		snprintf(name, sizeof(name), "s%02d", i);
+		make_lower(_metadata, self, name, path, sizeof(path));
+		id[i] = backing_open(&self->srv, path);
+		ASSERT_GT(id[i], 0);
+	}
+	/* Keep every third id, and the last one */
+	for (i = 0; i < 40; i++) {
+		if (i % 3 == 0 || i == 39)
+			kept++;
+		else
+			ASSERT_EQ(backing_close(&self->srv, id[i]), 0);
+	}
+
+	info = read_fdinfo(getpid(), self->srv.devfd);
+	ASSERT_NE(info, NULL);
+	ASSERT_EQ(fdinfo_num(info, "fuse_backing_files"), kept);
+	n = parse_list(info, e, 40);
+	ASSERT_EQ(n, kept);
+	for (i = 0, n = 0; i < 40; i++) {
+		if (i % 3 && i != 39)
+			continue;
+		snprintf(name, sizeof(name), "/s%02d", i);
+		EXPECT_EQ(e[n].id, id[i]);
+		EXPECT_NE(strstr(e[n].path, name), NULL);
+		n++;
+	}
+	free_entries(e, kept);
+	free(info);
+}
+
+TEST_F(fdinfo, passthrough_file)
+{
+	char lower[PATH_MAX], *info, val[PATH_MAX];
+	int fd, id;
+
+	fd = open_passthrough(_metadata, self, "pt", &id, lower, sizeof(lower));
+	ASSERT_GE(fd, 0);
+
+	info = read_fdinfo(getpid(), fd);
+	ASSERT_NE(info, NULL);
+	TH_LOG("passthrough file fdinfo:\n%s", info);
+	ASSERT_EQ(fdinfo_num(info, "fuse_connection"), (long)self->conn);
+	ASSERT_EQ(fdinfo_num(info, "fuse_open_flags") & FOPEN_PASSTHROUGH,
+		  FOPEN_PASSTHROUGH);
+	ASSERT_EQ(fdinfo_num(info, "fuse_backing_id"), id);
+	ASSERT_TRUE(fdinfo_get(info, "fuse_backing_file", val, sizeof(val)));
+	ASSERT_STREQ(val, lower);
+	/* In this order, after the generic lines */
+	ASSERT_NE(strstr(info, "\nino:\t"), NULL);
+	ASSERT_LT(strstr(info, "\nino:\t"), strstr(info, "fuse_connection:"));
+	ASSERT_LT(strstr(info, "fuse_connection:"), strstr(info, "fuse_open_flags:"));
+	ASSERT_LT(strstr(info, "fuse_open_flags:"), strstr(info, "fuse_backing_id:"));
+	ASSERT_LT(strstr(info, "fuse_backing_id:"), strstr(info, "fuse_backing_file:"));
+	free(info);
+	close(fd);
+}
+
+TEST_F(fdinfo, plain_file_and_directory)
+{
+	char path[PATH_MAX], lower[PATH_MAX], *info, val[64];
+	int fd;
+
+	make_lower(_metadata, self, "plain", lower, sizeof(lower));
+	add_file(&self->srv, "plain", 0, FOPEN_DIRECT_IO | FOPEN_NOFLUSH);
+	snprintf(path, sizeof(path), "%s/plain", self->mnt);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_GE(fd, 0);
+	info = read_fdinfo(getpid(), fd);
+	ASSERT_NE(info, NULL);
+	TH_LOG("plain FUSE file fdinfo:\n%s", info);
+	ASSERT_EQ(fdinfo_num(info, "fuse_connection"), (long)self->conn);
+	ASSERT_EQ(fdinfo_num(info, "fuse_open_flags"),
+		  FOPEN_DIRECT_IO | FOPEN_NOFLUSH);
+	ASSERT_FALSE(fdinfo_get(info, "fuse_backing_id", val, sizeof(val)));
+	ASSERT_FALSE(fdinfo_get(info, "fuse_backing_file", val, sizeof(val)));
+	free(info);
+	close(fd);
+
+	fd = open(self->mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ASSERT_GE(fd, 0);
+	info = read_fdinfo(getpid(), fd);
+	ASSERT_NE(info, NULL);
+	ASSERT_EQ(fdinfo_num(info, "fuse_connection"), (long)self->conn);
+	ASSERT_EQ(fdinfo_num(info, "fuse_open_flags"), 0);
+	ASSERT_FALSE(fdinfo_get(info, "fuse_backing_id", val, sizeof(val)));
+	free(info);
+	close(fd);
+}
+
+/*
+ * The use case: the server closed the id, the open file alone holds the
+ * backing file.  It is then in no fd table and no /dev/fuse listing; only
+ * the fdinfo of the FUSE file names it.
+ */
+TEST_F(fdinfo, closed_id_held_by_open_file)
+{
+	char lower[PATH_MAX], *info, val[PATH_MAX];
+	struct entry e[1];
+	int fd, id;
+
+	fd = open_passthrough(_metadata, self, "held", &id, lower, sizeof(lower));
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(backing_close(&self->srv, id), 0);
+
+	info = read_fdinfo(getpid(), self->srv.devfd);
+	ASSERT_NE(info, NULL);
+	ASSERT_EQ(fdinfo_num(info, "fuse_backing_files"), 0);
+	ASSERT_EQ(parse_list(info, e, 1), 0);
+	free(info);
+
+	info = read_fdinfo(getpid(), fd);
+	ASSERT_NE(info, NULL);
+	TH_LOG("fdinfo of a file whose backing id was closed:\n%s", info);
+	ASSERT_EQ(fdinfo_num(info, "fuse_backing_id"), 0);
+	ASSERT_TRUE(fdinfo_get(info, "fuse_backing_file", val, sizeof(val)));
+	ASSERT_STREQ(val, lower);
+	free(info);
+
+	/* Still served from the backing file */
+	ASSERT_EQ(pread(fd, val, sizeof(val), 0), CONTENT_LEN);
+	close(fd);
+}
+
+TEST_F(fdinfo, escaped_paths)
+{
+	static const char * const names[] = {
+		"with space", "with\ttab", "with\nnewline", "with\\backslash",
+		"with:colon",
+	};
+	char lower[PATH_MAX], want[PATH_MAX * 4], val[PATH_MAX * 4], *info;
+	struct entry e[5];
+	int i, fd[5], id[5];
+
+	for (i = 0; i < 5; i++) {
+		fd[i] = open_passthrough(_metadata, self, names[i], &id[i],
+					 lower, sizeof(lower));
+		ASSERT_GE(fd[i], 0);
+	}
+	info = read_fdinfo(getpid(), self->srv.devfd);
+	ASSERT_NE(info, NULL);
+	TH_LOG("/dev/fuse fdinfo:\n%s", info);
+	ASSERT_TRUE(well_formed(info));
+	ASSERT_EQ(parse_list(info, e, 5), 5);
+	for (i = 0; i < 5; i++) {
+		snprintf(lower, sizeof(lower), "%s/%s", self->lower, names[i]);
+		escape(lower, want, sizeof(want));
+		EXPECT_EQ(e[i].id, id[i]);
+		EXPECT_STREQ(e[i].path, want);
+	}
+	free_entries(e, 5);
+	free(info);
+
+	for (i = 0; i < 5; i++) {
+		snprintf(lower, sizeof(lower), "%s/%s", self->lower, names[i]);
+		escape(lower, want, sizeof(want));
+		info = read_fdinfo(getpid(), fd[i]);
+		ASSERT_NE(info, NULL);
+		ASSERT_TRUE(well_formed(info));
+		ASSERT_TRUE(fdinfo_get(info, "fuse_backing_file", val, sizeof(val)));
+		EXPECT_STREQ(val, want);
+		free(info);
+		close(fd[i]);
+	}
+}
+
+TEST_F(fdinfo, deleted_backing_file)
+{
+	char lower[PATH_MAX], want[PATH_MAX * 4], val[PATH_MAX * 4], *info;
+	struct entry e[1];
+	int fd, id;
+
+	fd = open_passthrough(_metadata, self, "doomed", &id, lower, sizeof(lower));
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(unlink(lower), 0);
+	/* d_path() appends " (deleted)", and the space is escaped */
+	snprintf(want, sizeof(want), "%s\\040(deleted)", lower);
+
+	info = read_fdinfo(getpid(), self->srv.devfd);
+	ASSERT_NE(info, NULL);
+	ASSERT_EQ(parse_list(info, e, 1), 1);
+	EXPECT_STREQ(e[0].path, want);
+	free_entries(e, 1);
+	free(info);
+
+	info = read_fdinfo(getpid(), fd);
+	ASSERT_NE(info, NULL);
+	ASSERT_TRUE(fdinfo_get(info, "fuse_backing_file", val, sizeof(val)));
+	EXPECT_STREQ(val, want);
+	free(info);
+	ASSERT_EQ(pread(fd, val, sizeof(val), 0), CONTENT_LEN);
+	close(fd);
+}
+
+/* In a child: drop to nobody, then check what fdinfo of @fd shows */
+static int unprivileged_child(int fd, bool open_first)
+{
+	char path[64], val[PATH_MAX], *info;
+	int pfd = -1;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	if (open_first)
+		pfd = open(path, O_RDONLY | O_CLOEXEC);
+	if (setresgid(NOBODY, NOBODY, NOBODY) || setresuid(NOBODY, NOBODY, NOBODY))
+		return 10;
+	if (open_first) {
+		char buf[8192];
+		ssize_t n = read(pfd, buf, sizeof(buf) - 1);
+
+		if (n <= 0)
+			return 11;
+		buf[n] = '\0';
+		info = strdup(buf);
+	} else {
+		info = read_all(path);
+	}
+	if (!info)
+		return 12;
+	if (fdinfo_num(info, "fuse_backing_id") <= 0)
+		return 13;
+	/* The path shows only if the opener of fdinfo was privileged */
+	if (fdinfo_get(info, "fuse_backing_file", val, sizeof(val)) != open_first)
+		return 14;
+	return 0;
+}
+
+TEST_F(fdinfo, unprivileged_reader)
+{
+	char lower[PATH_MAX];
+	int fd, id, status, open_first;
+	pid_t pid;
+
+	fd = open_passthrough(_metadata, self, "secret", &id, lower, sizeof(lower));
+	ASSERT_GE(fd, 0);
+
+	for (open_first = 0; open_first <= 1; open_first++) {
+		pid = fork();
+		ASSERT_GE(pid, 0);
+		if (pid == 0)
+			_exit(unprivileged_child(fd, open_first));
+		ASSERT_EQ(waitpid(pid, &status, 0), pid);
+		ASSERT_TRUE(WIFEXITED(status));
+		EXPECT_EQ(WEXITSTATUS(status), 0) {
+			TH_LOG("%s reader: child failed at step %d",
+			       open_first ? "privileged opener, unprivileged" :
+			       "unprivileged", WEXITSTATUS(status));
+		}
+	}
+	close(fd);
+}
+
+TEST_F(fdinfo, ten_thousand_ids)
+{
+	const int nr = 10000;
+	char path[PATH_MAX], name[16], *info;
+	struct entry *e = calloc(nr + 1, sizeof(*e));
+	int i, *id = calloc(nr, sizeof(int));
+
+	ASSERT_NE(e, NULL);
+	ASSERT_NE(id, NULL);
+	for (i = 0; i < nr; i++) {
+		snprintf(name, sizeof(name), "f%05d", i);
+		make_lower(_metadata, self, name, path, sizeof(path));
+		id[i] = backing_open(&self->srv, path);
+		ASSERT_GT(id[i], 0);
+	}
+	info = read_fdinfo(getpid(), self->srv.devfd);
+	ASSERT_NE(info, NULL);
+	TH_LOG("/dev/fuse fdinfo with %d ids: %zu bytes", nr, strlen(info));
+	ASSERT_EQ(fdinfo_num(info, "fuse_backing_files"), nr);
+	ASSERT_EQ(parse_list(info, e, nr + 1), nr);
+	for (i = 0; i < nr; i++) {
+		snprintf(path, sizeof(path), "%s/f%05d", self->lower, i);
+		ASSERT_EQ(e[i].id, id[i]);
+		ASSERT_STREQ(e[i].path, path);
+	}
+	free_entries(e, nr);
+	free(info);
+	free(e);
+	free(id);
+}
+
+struct reader {
+	pid_t pid;
+	int fd[2];
+	bool stop;		/* accessed with __atomic builtins */
+	unsigned long reads, bad;
+};
+
+static void *read_loop(void *data)
+{
+	struct reader *r = data;
+
+	while (!__atomic_load_n(&r->stop, __ATOMIC_RELAXED)) {
+		for (int i = 0; i < 2; i++) {
+			char *info = read_fdinfo(r->pid, r->fd[i]);
+
+			/* The fd may be gone: the process died */
+			if (!info)
+				continue;
+			r->reads++;
+			if (!well_formed(info))
+				r->bad++;
+			free(info);
+		}
+	}
+	return NULL;
+}
+
+/* Abort the connection through fusectl while readers read fdinfo */
+TEST_F(fdinfo, connection_aborted_while_reading)
+{
+	char lower[PATH_MAX], path[PATH_MAX], *info;
+	struct reader r = { .pid = getpid() };
+	pthread_t thread;
+	int fd, id, afd;
+
+	if (mount("fusectl", "/sys/fs/fuse/connections", "fusectl", 0, NULL) &&
+	    errno != EBUSY)
+		SKIP(return, "no fuse control filesystem: %s", strerror(errno));
+	fd = open_passthrough(_metadata, self, "abort", &id, lower, sizeof(lower));
+	ASSERT_GE(fd, 0);
+	for (int i = 0; i < 100; i++)
+		ASSERT_GT(backing_open(&self->srv, lower), 0);
+
+	r.fd[0] = self->srv.devfd;
+	r.fd[1] = fd;
+	ASSERT_EQ(pthread_create(&thread, NULL, read_loop, &r), 0);
+	usleep(100000);
+	snprintf(path, sizeof(path), "/sys/fs/fuse/connections/%u/abort", self->conn);
+	afd = open(path, O_WRONLY);
+	ASSERT_GE(afd, 0);
+	ASSERT_EQ(write(afd, "1", 1), 1);
+	close(afd);
+	usleep(100000);
+	__atomic_store_n(&r.stop, true, __ATOMIC_RELAXED);
+	pthread_join(thread, NULL);
+	TH_LOG("%lu fdinfo reads around the abort", r.reads);
+	EXPECT_GT(r.reads, 0UL);
+	EXPECT_EQ(r.bad, 0UL);
+
+	/* After the abort both still tell what is held */
+	info = read_fdinfo(getpid(), fd);
+	ASSERT_NE(info, NULL);
+	EXPECT_EQ(fdinfo_num(info, "fuse_backing_id"), id);
+	free(info);
+	info = read_fdinfo(getpid(), self->srv.devfd);
+	ASSERT_NE(info, NULL);
+	EXPECT_EQ(fdinfo_num(info, "fuse_backing_files"), 101);
+	free(info);
+	close(fd);
+}
+
+/* A server process killed while another process reads its fdinfo */
+TEST_F(fdinfo, server_killed_while_reading)
+{
+	char lower[PATH_MAX], path[PATH_MAX];
+	struct reader r = { };
+	int ready[2], status, i;
+	pthread_t thread;
+	pid_t pid;
+
+	make_lower(_metadata, self, "victim", lower, sizeof(lower));
+	ASSERT_EQ(pipe(ready), 0);
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		/* A second server: its own /dev/fuse, mount and ids */
+		struct server srv = { };
+		char opts[128], mnt[PATH_MAX];
+		pthread_t t;
+
+		pthread_mutex_init(&srv.lock, NULL);
+		srv.devfd = open("/dev/fuse", O_RDWR);
+		snprintf(mnt, sizeof(mnt), "%s/mnt2", self->base);
+		mkdir(mnt, 0755);
+		snprintf(opts, sizeof(opts),
+			 "fd=%d,rootmode=40000,user_id=0,group_id=0", srv.devfd);
+		if (srv.devfd < 0 || mount("fuse_fdinfo2", mnt, "fuse.fuse_fdinfo2",
+					   0, opts) ||
+		    pthread_create(&t, NULL, serve, &srv))
+			_exit(1);
+		if (stat(mnt, &(struct stat){}))
+			_exit(2);
+		for (i = 0; i < 1000; i++)
+			if (backing_open(&srv, lower) <= 0)
+				_exit(3);
+		if (write(ready[1], &srv.devfd, sizeof(int)) != sizeof(int))
+			_exit(4);
+		pause();
+		_exit(0);
+	}
+	close(ready[1]);
+	ASSERT_EQ(read(ready[0], &r.fd[0], sizeof(int)), (ssize_t)sizeof(int));
+	r.fd[1] = r.fd[0];
+	r.pid = pid;
+	ASSERT_EQ(pthread_create(&thread, NULL, read_loop, &r), 0);
+	usleep(200000);
+	ASSERT_EQ(kill(pid, SIGKILL), 0);
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	usleep(100000);
+	__atomic_store_n(&r.stop, true, __ATOMIC_RELAXED);
+	pthread_join(thread, NULL);
+	TH_LOG("%lu fdinfo reads of the server before and after it died", r.reads);
+	EXPECT_GT(r.reads, 0UL);
+	EXPECT_EQ(r.bad, 0UL);
+	snprintf(path, sizeof(path), "%s/mnt2", self->base);
+	umount2(path, MNT_DETACH);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Runs inside the test-bed guest (see scripts/vm-run.sh), as root.
+# run-tests.sh SELFTEST_DIR OUTDIR
+#
+# Runs every kselftest program of this project, then checks the kernel log,
+# and prints TAP followed by one closing line "N passed, N failed, N skipped".
+# Exits non-zero if anything failed.
+
+set -u
+selftests=$(cd "${1:?usage: run-tests.sh SELFTEST_DIR OUTDIR}" && pwd)
+outdir=${2:?usage: run-tests.sh SELFTEST_DIR OUTDIR}
+mkdir -p "$outdir"
+
+pass=0 fail=0 skip=0
+count() {	# count FILE: add the TAP results of a kselftest program's output
+	local p f s
+	p=$(grep -cE '^ok [0-9]+ ' "$1" | head -1)
+	s=$(grep -cE '^ok [0-9]+ .*# SKIP' "$1" | head -1)
+	f=$(grep -cE '^not ok [0-9]+ ' "$1" | head -1)
+	pass=$((pass + p - s)) skip=$((skip + s)) fail=$((fail + f))
+}
+
+echo "# kernel: $(uname -r) $(uname -v)"
+dmesg --clear 2>/dev/null || dmesg -C
+echo 1 > /proc/sys/kernel/printk_ratelimit 2>/dev/null || true
+
+for prog in fuse_fdinfo_test; do
+	bin=$selftests/$prog
+	echo "# === $prog"
+	if [ ! -x "$bin" ]; then
+		echo "not ok - $prog: not built"
+		fail=$((fail + 1))
+		continue
+	fi
+	# Programs run from /tmp: they make their own tmpfs mounts there.
+	(cd /tmp && timeout 600 "$bin") >"$outdir/$prog.tap" 2>&1
+	rc=$?
+	cat "$outdir/$prog.tap"
+	count "$outdir/$prog.tap"
+	if [ $rc -ne 0 ] && [ $rc -ne 4 ] && ! grep -qE '^not ok' "$outdir/$prog.tap"; then
+		echo "not ok - $prog exited with status $rc"
+		fail=$((fail + 1))
+	fi
+done
+
+# A test that passes while the kernel complains has not passed.
+echo "# === kernel log"
+dmesg >"$outdir/dmesg.log"
+bad='WARNING:|BUG:|Oops|KASAN|UBSAN|possible recursive locking|circular locking|suspicious RCU usage|rcu_sched self-detected stall|rcu: INFO|refcount_t:|general protection fault|Call Trace:|kmemleak:.*new suspected'
+if grep -Eq "$bad" "$outdir/dmesg.log"; then
+	grep -E -A20 "$bad" "$outdir/dmesg.log" | head -60 | sed 's/^/# /'
+	echo "not ok - kernel log is clean"
+	fail=$((fail + 1))
+else
+	echo "ok - kernel log is clean (no warning, BUG, lockdep or RCU report)"
+	pass=$((pass + 1))
+fi
+
+echo "$pass passed, $fail failed, $skip skipped"
+[ $fail -eq 0 ]
