@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# verify-series.sh SRC SERIES_DIR WORKDIR
+#
+# Prove the mailed series is what was tested, and bisectable:
+#  1. git am of SERIES_DIR on the pristine base (a worktree of SRC in
+#     WORKDIR/tree) gives exactly the tree of SRC's tag "series";
+#  2. at the base and after each patch, fs/fuse/ builds with W=1 and sparse
+#     (C=2), and the patch adds no warning the base does not have;
+#  3. kernel-doc finds nothing to complain about in the C files the series
+#     touches.
+
+source "$(dirname "$0")/lib.sh"
+
+src=$(cd "${1:?usage: verify-series.sh SRC SERIES_DIR WORKDIR}" && pwd)
+series=$(cd "${2:?}" && pwd)
+work=${3:?}
+mkdir -p "$work"
+work=$(cd "$work" && pwd)
+tree=$work/tree obj=$work/obj
+
+stage "git am of $(basename "$series") on the pristine base"
+base=$(git -C "$src" rev-parse "base^{commit}")
+if [ ! -e "$tree/.git" ]; then
+	git -C "$src" worktree prune
+	git -C "$src" worktree add -q --detach "$tree" "$base"
+fi
+git -C "$tree" am --abort >/dev/null 2>&1 || true
+git -C "$tree" checkout -q -f --detach "$base"
+git -C "$tree" -c user.name=verify -c user.email=verify@localhost \
+	am -q "$(ls "$series"/0*.patch | grep -v 0000-cover-letter)" 2>/dev/null ||
+	git -C "$tree" -c user.name=verify -c user.email=verify@localhost \
+		am -q $(ls "$series"/0*.patch | grep -v 0000-cover-letter)
+[ "$(git -C "$tree" rev-parse 'HEAD^{tree}')" = "$(git -C "$src" rev-parse 'series^{tree}')" ] ||
+	die "git am of the series does not give the tested tree"
+note "applies cleanly and gives the tested tree $(git -C "$tree" rev-parse --short 'HEAD^{tree}')"
+mapfile -t commits < <(git -C "$tree" rev-list --reverse "$base..HEAD")
+
+stage "every patch builds on its own: fs/fuse/ with W=1 and sparse"
+export CCACHE_DIR=$CACHE/ccache CCACHE_BASEDIR=$BUILD CCACHE_NOHASHDIR=1
+mk=(make -C "$tree" O="$obj" ARCH=x86_64 CC="ccache gcc" -j"$(nproc)")
+if [ ! -f "$obj/.config" ] || ! cmp -s "$BUILD/obj/.config" "$obj/.config"; then
+	mkdir -p "$obj"
+	cp "$BUILD/obj/.config" "$obj/.config"
+	"${mk[@]}" -s olddefconfig prepare >"$work/prepare.log" 2>&1 ||
+		{ tail -20 "$work/prepare.log"; die "make prepare failed"; }
+fi
+# Warnings without line numbers, to compare across patches
+warnings() { grep -E 'warning:|error:' "$1" | sed -E 's/:[0-9]+:[0-9]+:/:/; s/:[0-9]+:/:/' | sort -u; }
+i=0
+for c in "$base" "${commits[@]}"; do
+	git -C "$tree" checkout -q -f --detach "$c"
+	log=$work/build-$i.log
+	if ! "${mk[@]}" W=1 C=2 fs/fuse/ >"$log" 2>&1; then
+		tail -20 "$log"
+		die "fs/fuse/ does not build at $(git -C "$tree" log -1 --format='%h %s' "$c")"
+	fi
+	if [ $i = 0 ]; then
+		warnings "$log" >"$work/base-warnings"
+		note "base: $(wc -l <"$work/base-warnings") W=1/sparse warnings in fs/fuse/ already"
+	else
+		new=$(warnings "$log" | comm -13 "$work/base-warnings" -)
+		if [ -n "$new" ]; then
+			printf '%s\n' "$new" | sed 's/^/    /'
+			die "patch $i adds warnings: $(git -C "$tree" log -1 --format='%s' "$c")"
+		fi
+		note "patch $i builds, no new warning: $(git -C "$tree" log -1 --format='%s' "$c")"
+	fi
+	i=$((i + 1))
+done
+
+stage "kernel-doc of the C files the series touches"
+files=$(git -C "$tree" diff --name-only "$base" HEAD -- 'fs/*.c' 'fs/*.h')
+out=$(cd "$tree" && perl scripts/kernel-doc -Wall -none $files 2>&1)
+if [ -n "$out" ]; then
+	printf '%s\n' "$out" | sed 's/^/    /'
+	# Compare with the base: only new complaints count
+	git -C "$tree" checkout -q -f --detach "$base"
+	old=$(cd "$tree" && perl scripts/kernel-doc -Wall -none $(for f in $files; do [ -f "$tree/$f" ] && echo "$f"; done) 2>&1 |
+		sed -E 's/:[0-9]+:/:/' | sort -u)
+	new=$(printf '%s\n' "$out" | sed -E 's/:[0-9]+:/:/' | sort -u | comm -23 - <(printf '%s\n' "$old"))
+	git -C "$tree" checkout -q -f --detach "${commits[-1]}"
+	[ -z "$new" ] || { printf '%s\n' "$new"; die "kernel-doc complaints added by the series"; }
+	note "kernel-doc: only complaints the base already has"
+else
+	note "kernel-doc: clean ($(echo $files))"
+fi
