@@ -9,6 +9,8 @@
 #   util-linux         newest 2.42.y .orig.tar.xz
 #   fuse3              newest 3.18.y .orig.tar.gz
 #   virtme-ng          the test bed's VM runner (.deb, architecture all)
+#   sparse             newest .orig.tar.xz (the kernel needs a newer sparse
+#                      than Debian 12's 0.6.4; built by scripts/build-sparse.sh)
 #
 # Writes $DL/versions (shell assignments) naming what was fetched.
 # Usage: fetch-sources.sh [linux] [util-linux] [fuse3] [virtme-ng]
@@ -126,6 +128,15 @@ for w in "${want[@]}"; do
 		fi
 		note "virtme-ng $ver"
 		setv VIRTME_NG_DEB "$DL/$deb"
+		;;
+	sparse)
+		stage "sparse"
+		ver=$(newest_src sparse 0)
+		[ -n "$ver" ] || die "suite $SUITE serves no sparse"
+		name=$(fetch_orig sparse "$ver")
+		note "sparse $ver ($name)"
+		setv SPARSE_DEB_VERSION "$ver"
+		setv SPARSE_TARBALL "$DL/$name"
 		;;
 	*) die "unknown source '$w'" ;;
 	esac

@@ -39,7 +39,8 @@ mapfile -t commits < <(git -C "$tree" rev-list --reverse "$base..HEAD")
 
 stage "every patch builds on its own: fs/fuse/ with W=1 and sparse"
 export CCACHE_DIR=$CACHE/ccache CCACHE_BASEDIR=$BUILD CCACHE_NOHASHDIR=1
-mk=(make -C "$tree" O="$obj" ARCH=x86_64 CC="ccache gcc" -j"$(nproc)")
+sparse=$("$TOP/scripts/build-sparse.sh")
+mk=(make -C "$tree" O="$obj" ARCH=x86_64 CC="ccache gcc" CHECK="$sparse" -j"$(nproc)")
 if [ ! -f "$obj/.config" ] || ! cmp -s "$BUILD/obj/.config" "$obj/.config"; then
 	mkdir -p "$obj"
 	cp "$BUILD/obj/.config" "$obj/.config"
@@ -47,12 +48,12 @@ if [ ! -f "$obj/.config" ] || ! cmp -s "$BUILD/obj/.config" "$obj/.config"; then
 		{ tail -20 "$work/prepare.log"; die "make prepare failed"; }
 fi
 # Warnings without line numbers, to compare across patches
-warnings() { grep -E 'warning:|error:' "$1" | sed -E 's/:[0-9]+:[0-9]+:/:/; s/:[0-9]+:/:/' | sort -u; }
+warnings() { { grep -E 'warning:|error:' "$1" || true; } | sed -E 's/:[0-9]+:[0-9]+:/:/; s/:[0-9]+:/:/' | sort -u; }
 i=0
 for c in "$base" "${commits[@]}"; do
 	git -C "$tree" checkout -q -f --detach "$c"
 	log=$work/build-$i.log
-	if ! "${mk[@]}" W=1 C=2 fs/fuse/ >"$log" 2>&1; then
+	if ! "${mk[@]}" W=1 C=2 fs/fuse/ >"$log" 2>&1 || grep -q 'C=2 specified, but' "$log"; then
 		tail -20 "$log"
 		die "fs/fuse/ does not build at $(git -C "$tree" log -1 --format='%h %s' "$c")"
 	fi
@@ -70,19 +71,57 @@ for c in "$base" "${commits[@]}"; do
 	i=$((i + 1))
 done
 
+stage "the series head builds without CONFIG_PROC_FS and without CONFIG_FUSE_PASSTHROUGH"
+git -C "$tree" checkout -q -f --detach "${commits[-1]}"
+for variant in PROC_FS FUSE_PASSTHROUGH; do
+	vobj=$work/obj-no-$variant
+	mkdir -p "$vobj"
+	cp "$obj/.config" "$vobj/.config.want"
+	sed -i "/^CONFIG_$variant=/d" "$vobj/.config.want"
+	echo "# CONFIG_$variant is not set" >>"$vobj/.config.want"
+	if ! cmp -s "$vobj/.config.want" "$vobj/.config.base" 2>/dev/null; then
+		cp "$vobj/.config.want" "$vobj/.config"
+		cp "$vobj/.config.want" "$vobj/.config.base"
+		make -C "$tree" O="$vobj" ARCH=x86_64 -s olddefconfig >/dev/null
+	fi
+	grep -q "^CONFIG_FUSE_FS=y" "$vobj/.config" || die "no CONFIG_FUSE_FS in the $variant=n variant"
+	grep -q "^CONFIG_$variant=y" "$vobj/.config" && die "could not unset CONFIG_$variant"
+	log=$work/build-no-$variant.log
+	make -C "$tree" O="$vobj" ARCH=x86_64 CC="ccache gcc" CHECK="$sparse" -j"$(nproc)" \
+		W=1 C=2 prepare fs/fuse/ >"$log" 2>&1 || { tail -20 "$log"; die "fs/fuse/ fails to build without CONFIG_$variant"; }
+	new=$(warnings "$log" | comm -13 "$work/base-warnings" -)
+	[ -z "$new" ] || { printf '%s\n' "$new" | sed 's/^/    /'; die "new warnings without CONFIG_$variant"; }
+	note "builds without CONFIG_$variant, no new warning"
+done
+
+stage "pahole: struct fuse_file and struct fuse_backing, base and series head"
+for c in "$base" "${commits[-1]}"; do
+	git -C "$tree" checkout -q -f --detach "$c"
+	tag=head
+	[ "$c" = "$base" ] && tag=base
+	# One object with DWARF is enough for pahole
+	"${mk[@]}" KCFLAGS=-g fs/fuse/passthrough.o >"$work/pahole-build-$tag.log" 2>&1 ||
+		die "building backing.o with -g failed"
+	pahole -C fuse_file,fuse_backing "$obj/fs/fuse/passthrough.o" >"$work/pahole-$tag.txt"
+	touch "$tree/fs/fuse/passthrough.c"	# rebuild without -g next time
+done
+for s in fuse_file fuse_backing; do
+	b=$(awk -v s="$s" '$0 ~ "^struct "s" {" {f=1} f && /size:/ {print $3; exit}' "$work/pahole-base.txt" | tr -d ,)
+	h=$(awk -v s="$s" '$0 ~ "^struct "s" {" {f=1} f && /size:/ {print $3; exit}' "$work/pahole-head.txt" | tr -d ,)
+	[ -n "$b" ] && [ -n "$h" ] || die "pahole found no struct $s"
+	[ "$h" -le "$b" ] || die "struct $s grows from $b to $h bytes"
+	note "struct $s: $b bytes before, $h bytes after (pahole in $work/pahole-{base,head}.txt)"
+done
+git -C "$tree" checkout -q -f --detach "${commits[-1]}"
+
 stage "kernel-doc of the C files the series touches"
 files=$(git -C "$tree" diff --name-only "$base" HEAD -- 'fs/*.c' 'fs/*.h')
-out=$(cd "$tree" && perl scripts/kernel-doc -Wall -none $files 2>&1)
-if [ -n "$out" ]; then
-	printf '%s\n' "$out" | sed 's/^/    /'
-	# Compare with the base: only new complaints count
-	git -C "$tree" checkout -q -f --detach "$base"
-	old=$(cd "$tree" && perl scripts/kernel-doc -Wall -none $(for f in $files; do [ -f "$tree/$f" ] && echo "$f"; done) 2>&1 |
-		sed -E 's/:[0-9]+:/:/' | sort -u)
-	new=$(printf '%s\n' "$out" | sed -E 's/:[0-9]+:/:/' | sort -u | comm -23 - <(printf '%s\n' "$old"))
-	git -C "$tree" checkout -q -f --detach "${commits[-1]}"
-	[ -z "$new" ] || { printf '%s\n' "$new"; die "kernel-doc complaints added by the series"; }
-	note "kernel-doc: only complaints the base already has"
-else
-	note "kernel-doc: clean ($(echo $files))"
-fi
+kdoc() { (cd "$tree" && perl scripts/kernel-doc -Wall -none "$@" 2>&1) |
+	sed -E 's/:[0-9]+[: ]/: /' | sort -u; }
+now=$(kdoc $files)
+git -C "$tree" checkout -q -f --detach "$base"
+old=$(kdoc $(for f in $files; do [ -f "$tree/$f" ] && echo "$f"; done))
+git -C "$tree" checkout -q -f --detach "${commits[-1]}"
+new=$(comm -23 <(printf '%s\n' "$now") <(printf '%s\n' "$old") | grep . || true)
+[ -z "$new" ] || { printf '%s\n' "$new" | sed 's/^/    /'; die "kernel-doc complaints added by the series"; }
+note "kernel-doc: no new complaint in $(echo $files) ($(printf '%s\n' "$old" | grep -c . || true) old ones)"
