@@ -11,6 +11,7 @@
 
 #define _GNU_SOURCE
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -891,6 +892,116 @@ TEST_F(fdinfo, ten_thousand_ids)
 	free(info);
 	free(e);
 	free(id);
+}
+
+/* Does any fd link of any process point under @dir? */
+static bool any_fd_under(const char *dir)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+	struct dirent *p, *f;
+	DIR *procs, *fds;
+	bool found = false;
+	ssize_t n;
+
+	procs = opendir("/proc");
+	if (!procs)
+		return true;
+	while (!found && (p = readdir(procs))) {
+		if (p->d_name[0] < '1' || p->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/fd", p->d_name);
+		fds = opendir(path);
+		if (!fds)
+			continue;
+		while (!found && (f = readdir(fds))) {
+			snprintf(path, sizeof(path), "/proc/%s/fd/%s",
+				 p->d_name, f->d_name);
+			n = readlink(path, link, sizeof(link) - 1);
+			if (n <= 0)
+				continue;
+			link[n] = '\0';
+			found = !strncmp(link, dir, strlen(dir)) &&
+				link[strlen(dir)] == '/';
+		}
+		closedir(fds);
+	}
+	closedir(procs);
+	return found;
+}
+
+/*
+ * The use case, end to end: the server closed its fd and the id, an app
+ * has the FUSE file open.  The backing filesystem cannot be unmounted, no
+ * fd link in the system points into it, and only the app's fdinfo names
+ * the backing file.
+ */
+TEST_F(fdinfo, pinned_filesystem_is_found)
+{
+	char pinned[256], lower[PATH_MAX], fuse_path[PATH_MAX];
+	char val[PATH_MAX];
+	int fd, id, status, rc = -1, ready[2];
+	char *info;
+	pid_t app;
+
+	snprintf(pinned, sizeof(pinned), "%s/pinned", self->base);
+	ASSERT_EQ(mkdir(pinned, 0755), 0);
+	ASSERT_EQ(mount("tmpfs", pinned, "tmpfs", 0, NULL), 0);
+	snprintf(lower, sizeof(lower), "%s/data", pinned);
+	fd = open(lower, O_CREAT | O_WRONLY, 0644);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(write(fd, CONTENT, CONTENT_LEN), CONTENT_LEN);
+	close(fd);
+
+	id = backing_open(&self->srv, lower);
+	ASSERT_GT(id, 0);
+	add_file(&self->srv, "data", id, 0);
+
+	/* The app: opens the FUSE file as fd 3, says so, and waits */
+	snprintf(fuse_path, sizeof(fuse_path), "%s/data", self->mnt);
+	ASSERT_EQ(pipe(ready), 0);
+	app = fork();
+	ASSERT_GE(app, 0);
+	if (app == 0) {
+		fd = open(fuse_path, O_RDONLY);
+		if (fd < 0 || (fd != 3 && dup2(fd, 3) != 3))
+			_exit(1);
+		if (write(ready[1], "", 1) != 1)
+			_exit(2);
+		pause();
+		_exit(0);
+	}
+	close(ready[1]);
+	ASSERT_EQ(read(ready[0], val, 1), 1);
+	close(ready[0]);
+	ASSERT_EQ(backing_close(&self->srv, id), 0);
+
+	/* Pinned, and invisible to fd-table walkers such as lsof */
+	EXPECT_EQ(umount2(pinned, 0), -1);
+	EXPECT_EQ(errno, EBUSY);
+	EXPECT_FALSE(any_fd_under(pinned));
+
+	/* Only the app's fdinfo names it */
+	info = read_fdinfo(app, 3);
+	ASSERT_NE(info, NULL);
+	TH_LOG("fdinfo of the app's fd pinning %s:\n%s", pinned, info);
+	EXPECT_EQ(fdinfo_num(info, "fuse_backing_id"), 0);
+	ASSERT_TRUE(fdinfo_get(info, "fuse_backing_file", val, sizeof(val)));
+	EXPECT_STREQ(val, lower);
+	free(info);
+
+	/*
+	 * Once the app is gone, the filesystem can go.  The last fput may be
+	 * deferred to a workqueue when a process exits: allow it a moment.
+	 */
+	ASSERT_EQ(kill(app, SIGKILL), 0);
+	ASSERT_EQ(waitpid(app, &status, 0), app);
+	for (int i = 0; i < 200; i++) {
+		rc = umount2(pinned, 0);
+		if (!rc || errno != EBUSY)
+			break;
+		usleep(10000);
+	}
+	EXPECT_EQ(rc, 0);
 }
 
 struct reader {

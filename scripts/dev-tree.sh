@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# dev-tree.sh DIR
+#
+# Give a developer a git tree of the patched kernel in DIR: the pristine
+# base (tag "base") and one commit per patch of patches/linux/series, on
+# branch "work".  Edit, commit (new files need "git add -f": Debian's
+# tarball ignores everything with "/*"), rebase -i as usual, then run
+# "make export" to turn the commits back into this repository's files and
+# patches.  An existing tree is only refreshed when it holds no work of
+# its own.
+
+source "$(dirname "$0")/lib.sh"
+
+dir=${1:?usage: dev-tree.sh DIR}
+if [ -e "$dir/.git" ]; then
+	git -C "$dir" diff --quiet HEAD ||
+		die "$dir has uncommitted changes: commit and 'make export', or remove $dir"
+	if [ "$(git -C "$dir" rev-parse HEAD)" != "$(git -C "$dir" rev-parse series 2>/dev/null)" ]; then
+		die "$dir has commits of its own: 'make export' them, or remove $dir"
+	fi
+fi
+"$TOP/scripts/mktree.sh" linux "$dir"
+git -C "$dir" checkout -q -B work series
+name=$(git -C "$TOP" config user.name || true)
+email=$(git -C "$TOP" config user.email || true)
+[ -z "$name" ] || git -C "$dir" config user.name "$name"
+[ -z "$email" ] || git -C "$dir" config user.email "$email"
+cat <<EOT
+
+The patched kernel is in $dir, branch "work":
+  git -C $dir log --oneline base..     the series
+  make export TREE=$dir               back into patches/linux/ and our files
+EOT
