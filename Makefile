@@ -8,6 +8,8 @@
 #                    selftests inside, checkpatch the series (the test command)
 #   make check-base  the same selftests on the unpatched base kernel: they
 #                    must fail there (proof that they can fail)
+#   make check-lsfd  util-linux's whole lsfd test suite, patched and stock lsfd,
+#                    in the patched kernel: no new failure
 #   make series      the mailable series in out/series, verified: git am on
 #                    the pristine base, every patch built with W=1 and sparse
 #   make tree        a git tree of the patched kernel to work in (build/dev/linux)
@@ -21,6 +23,10 @@ OUT   ?= $(CURDIR)/out
 TREE  ?= $(BUILD)/dev/linux
 export FUSEVIS_BUILD := $(BUILD)
 
+UL         := $(BUILD)/util-linux
+UL_BASE    := $(BUILD)/util-linux-base
+UL_OBJ     := $(BUILD)/ul-obj
+UL_BASE_OBJ:= $(BUILD)/ul-obj-base
 LINUX      := $(BUILD)/linux
 LINUX_BASE := $(BUILD)/linux-base
 OBJ        := $(BUILD)/obj
@@ -28,7 +34,7 @@ OBJ_BASE   := $(BUILD)/obj-base
 SELFTESTS  := $(BUILD)/selftests
 
 .PHONY: all check check-base series tree export deps sources kernel \
-	kernel-base selftests checkpatch clean
+	kernel-base selftests checkpatch lsfd check-lsfd clean
 
 all: check
 
@@ -45,14 +51,27 @@ kernel: deps
 selftests: kernel
 	@scripts/build-selftests.sh $(LINUX) $(OBJ) $(SELFTESTS)
 
+# lsfd with our patches, and stock lsfd of the same version to compare with
+lsfd: kernel
+	@scripts/mktree.sh util-linux $(UL)
+	@scripts/build-lsfd.sh $(UL) $(UL_OBJ) $(OBJ)/usr/include
+	@scripts/base-worktree.sh $(UL) $(UL_BASE)
+	@scripts/build-lsfd.sh $(UL_BASE) $(UL_BASE_OBJ) $(OBJ)/usr/include
+
 # The series as it would be mailed, and checkpatch --strict on each patch
 checkpatch: kernel
 	@scripts/make-series.sh $(LINUX) $(OUT)/series
 	@scripts/checkpatch-series.sh $(LINUX) $(OUT)/series
 
-check: selftests checkpatch
+check: selftests lsfd checkpatch
 	@scripts/vm-run.sh $(OBJ)/arch/x86/boot/bzImage $(BUILD)/vm-check \
+		UL_SRC=$(UL) UL_OBJ=$(UL_OBJ) \
 		testbed/guest/run-tests.sh $(SELFTESTS) $(BUILD)/vm-check
+
+# util-linux's whole lsfd test suite, patched and stock, on the patched kernel
+check-lsfd: lsfd
+	@scripts/vm-run.sh $(OBJ)/arch/x86/boot/bzImage $(BUILD)/vm-lsfd \
+		testbed/guest/lsfd-suite.sh $(UL) $(UL_OBJ) $(UL_BASE) $(UL_BASE_OBJ) $(BUILD)/vm-lsfd
 
 kernel-base: deps
 	@scripts/mktree.sh linux $(LINUX)

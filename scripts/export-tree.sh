@@ -56,5 +56,10 @@ for f in "${ours[@]}"; do
 	r=$(unmap_path "$f")
 	mkdir -p "$TOP/$(dirname "$r")"
 	git -C "$dir" show "HEAD:$f" >"$TOP/$r"
+	if [ "$(git -C "$dir" ls-tree HEAD -- "$f" | cut -d' ' -f1)" = 100755 ]; then
+		chmod +x "$TOP/$r"
+	else
+		chmod -x "$TOP/$r"
+	fi
 done
 note "exported ${#commits[@]} commits to patches/$project/ and ${#ours[@]} files of ours"

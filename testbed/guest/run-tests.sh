@@ -4,9 +4,10 @@
 # Runs inside the test-bed guest (see scripts/vm-run.sh), as root.
 # run-tests.sh SELFTEST_DIR OUTDIR
 #
-# Runs every kselftest program of this project, then checks the kernel log,
-# and prints TAP followed by one closing line "N passed, N failed, N skipped".
-# Exits non-zero if anything failed.
+# Runs every kselftest program of this project, then (when UL_SRC and UL_OBJ
+# are set) the lsfd checks, then checks the
+# kernel log, and prints TAP followed by one closing line
+# "N passed, N failed, N skipped".  Exits non-zero if anything failed.
 
 set -u
 selftests=$(cd "${1:?usage: run-tests.sh SELFTEST_DIR OUTDIR}" && pwd)
@@ -44,6 +45,15 @@ for prog in fuse_fdinfo_test; do
 		fail=$((fail + 1))
 	fi
 done
+
+if [ -n "${UL_OBJ:-}" ]; then
+	echo "# === lsfd"
+	"$(dirname "$0")/lsfd-checks.sh" "$UL_SRC" "$UL_OBJ" \
+		"$outdir/lsfd" >"$outdir/lsfd.tap" 2>&1
+	cat "$outdir/lsfd.tap"
+	p=$(grep -c '^ok ' "$outdir/lsfd.tap") f=$(grep -c '^not ok ' "$outdir/lsfd.tap")
+	pass=$((pass + p)) fail=$((fail + f))
+fi
 
 # A test that passes while the kernel complains has not passed.
 echo "# === kernel log"

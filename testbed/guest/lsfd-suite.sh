@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Runs inside the test-bed guest, as root: util-linux's whole lsfd test
+# suite, with the patched lsfd and with the stock lsfd of the same version,
+# on the patched kernel.  lsfd-suite.sh UL_SRC UL_OBJ BASE_SRC BASE_OBJ OUTDIR
+#
+# Some tests cannot run in this small guest (no vsock, no sock_diag, ...);
+# they fail or skip the same way with and without our patches.  What counts:
+# no test fails with the patches that passes without them.  Prints TAP-like
+# lines and a closing "N passed, N failed, N skipped" line.
+
+set -u
+ul_src=$1 ul_obj=$2 base_src=$3 base_obj=$4 out=$5
+mkdir -p "$out"
+
+# suite SRC OBJ NAME: run in a tmpfs copy of OBJ (QEMU's 9p refuses the
+# FIFOs and sockets tests make); print the names of the failed tests
+suite() {
+	local tmp
+	tmp=$(mktemp -d "/tmp/ul-$3.XXXXXX")
+	cp -a "$2/." "$tmp/"
+	rm -rf "$tmp/tests/output" "$tmp/tests/diff"
+	(cd "$1" && timeout 1500 tests/run.sh --srcdir="$1" --builddir="$tmp" lsfd) \
+		>"$out/suite-$3.log" 2>&1
+	sed -n '/tests of [0-9]* FAILED/,/^---/p' "$out/suite-$3.log" |
+		sed -n 's|^ *\(lsfd/[^ ]*\) *$|\1|p' | sort
+	rm -rf "$tmp"
+}
+
+suite "$ul_src" "$ul_obj" patched >"$out/failed-patched"
+suite "$base_src" "$base_obj" stock >"$out/failed-stock"
+for v in patched stock; do
+	echo "# $v lsfd: $(grep -c '\.\.\. OK' "$out/suite-$v.log") OK," \
+		"$(grep -c '\.\.\. SKIPPED' "$out/suite-$v.log") skipped," \
+		"$(grep -c '\.\.\. FAILED' "$out/suite-$v.log") failed:" $(cat "$out/failed-$v")
+done
+
+pass=0 fail=0
+if grep -q 'FUSE passthrough backing files .*\.\.\. OK' "$out/suite-patched.log"; then
+	echo "ok - lsfd/mkfds-fuse-passthrough passes"; pass=$((pass + 1))
+else
+	echo "not ok - lsfd/mkfds-fuse-passthrough passes"; fail=$((fail + 1))
+fi
+new=$(comm -23 "$out/failed-patched" "$out/failed-stock")
+if [ -z "$new" ]; then
+	echo "ok - no lsfd test fails with the patches that passes without them"
+	pass=$((pass + 1))
+else
+	echo "not ok - no lsfd test fails with the patches that passes without them:" $new
+	fail=$((fail + 1))
+fi
+ran=$(grep -c '\.\.\. OK' "$out/suite-patched.log")
+if [ "$ran" -ge 20 ]; then
+	echo "ok - the suite ran ($ran tests passed)"; pass=$((pass + 1))
+else
+	echo "not ok - the suite ran (only $ran tests passed)"; fail=$((fail + 1))
+fi
+echo "$pass passed, $fail failed, 0 skipped"
+[ $fail = 0 ]
