@@ -4,6 +4,8 @@
 # downloaded or built goes to build/ (ignored by git) and, for what
 # survives clean clones (downloads, ccache), to ~/.cache/fuse-visibility.
 #
+#   make demo        the whole story in the VM: libfuse's passthrough_hp, an
+#                    app, fdinfo, lsfd, and who pins a backing file
 #   make check       build the patched kernel, boot it in QEMU, run the
 #                    selftests inside, checkpatch the series (the test command)
 #   make check-base  the same selftests on the unpatched base kernel: they
@@ -12,7 +14,8 @@
 #                    in the patched kernel: no new failure
 #   make series      the mailable series in out/series, verified: git am on
 #                    the pristine base, every patch built with W=1 and sparse
-#   make tree        a git tree of the patched kernel to work in (build/dev/linux)
+#   make tree        a git tree of the patched kernel to work in (build/dev/linux;
+#                    PROJECT=util-linux or PROJECT=libfuse for the others)
 #   make export      turn the commits of that tree back into our files+patches
 #   make deps        install the packages the above need
 #   make clean       remove build/ and out/ (keeps ~/.cache/fuse-visibility)
@@ -20,13 +23,16 @@
 SHELL := /bin/bash
 BUILD ?= $(CURDIR)/build
 OUT   ?= $(CURDIR)/out
-TREE  ?= $(BUILD)/dev/linux
+PROJECT ?= linux
+TREE  ?= $(BUILD)/dev/$(PROJECT)
 export FUSEVIS_BUILD := $(BUILD)
 
 UL         := $(BUILD)/util-linux
 UL_BASE    := $(BUILD)/util-linux-base
 UL_OBJ     := $(BUILD)/ul-obj
 UL_BASE_OBJ:= $(BUILD)/ul-obj-base
+LIBFUSE    := $(BUILD)/libfuse
+FUSE_OBJ   := $(BUILD)/fuse-obj
 LINUX      := $(BUILD)/linux
 LINUX_BASE := $(BUILD)/linux-base
 OBJ        := $(BUILD)/obj
@@ -34,7 +40,7 @@ OBJ_BASE   := $(BUILD)/obj-base
 SELFTESTS  := $(BUILD)/selftests
 
 .PHONY: all check check-base series tree export deps sources kernel \
-	kernel-base selftests checkpatch lsfd check-lsfd clean
+	kernel-base selftests checkpatch lsfd check-lsfd libfuse demo clean
 
 all: check
 
@@ -58,15 +64,25 @@ lsfd: kernel
 	@scripts/base-worktree.sh $(UL) $(UL_BASE)
 	@scripts/build-lsfd.sh $(UL_BASE) $(UL_BASE_OBJ) $(OBJ)/usr/include
 
+# libfuse with our test, and its passthrough_hp example
+libfuse: kernel
+	@scripts/mktree.sh libfuse $(LIBFUSE)
+	@scripts/build-libfuse.sh $(LIBFUSE) $(FUSE_OBJ) $(OBJ)/usr/include
+
 # The series as it would be mailed, and checkpatch --strict on each patch
 checkpatch: kernel
 	@scripts/make-series.sh $(LINUX) $(OUT)/series
 	@scripts/checkpatch-series.sh $(LINUX) $(OUT)/series
 
-check: selftests lsfd checkpatch
+check: selftests lsfd libfuse checkpatch
 	@scripts/vm-run.sh $(OBJ)/arch/x86/boot/bzImage $(BUILD)/vm-check \
-		UL_SRC=$(UL) UL_OBJ=$(UL_OBJ) \
+		UL_SRC=$(UL) UL_OBJ=$(UL_OBJ) FUSE_SRC=$(LIBFUSE) FUSE_OBJ=$(FUSE_OBJ) \
 		testbed/guest/run-tests.sh $(SELFTESTS) $(BUILD)/vm-check
+
+# The whole story in the VM; then the same on the base kernel, if built
+demo: lsfd libfuse
+	@scripts/demo.sh $(OBJ)/arch/x86/boot/bzImage $(OBJ_BASE)/arch/x86/boot/bzImage \
+		$(FUSE_OBJ) $(UL_OBJ) $(BUILD)/vm-demo
 
 # util-linux's whole lsfd test suite, patched and stock, on the patched kernel
 check-lsfd: lsfd
@@ -87,10 +103,10 @@ series: kernel
 	@scripts/verify-series.sh $(LINUX) $(OUT)/series $(BUILD)/series-verify
 
 tree: deps
-	@scripts/dev-tree.sh $(TREE)
+	@scripts/dev-tree.sh $(PROJECT) $(TREE)
 
 export:
-	@scripts/export-tree.sh linux $(TREE)
+	@scripts/export-tree.sh $(PROJECT) $(TREE)
 
 clean:
 	rm -rf $(BUILD) $(OUT)

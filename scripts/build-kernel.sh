@@ -48,13 +48,19 @@ fi
 
 stage "build: $(basename "$src") -> $obj (make -j$jobs, log in $obj/build.log)"
 start=$(date +%s)
-# One line every 20 s with the number of objects compiled so far.
+# One line every 20 s: files compiled so far, of about how many a full
+# build of this configuration compiles (learnt from the last full build).
+total=$(cat "$CACHE/kernel-files" 2>/dev/null || echo 1450)
 ("${mk[@]}" bzImage >"$obj/build.log" 2>&1; echo $? >"$obj/.rc") &
 pid=$!
 while kill -0 $pid 2>/dev/null; do
 	sleep 20
-	done_objs=$(grep -c '^  CC ' "$obj/build.log" 2>/dev/null || true)
-	kill -0 $pid 2>/dev/null && note "$(($(date +%s) - start))s: $done_objs files compiled"
+	n=$(grep -c '^  CC ' "$obj/build.log" 2>/dev/null || true)
+	pct=$((n * 100 / total))
+	[ $pct -le 99 ] || pct=99
+	bar=$(printf '%*s' $((pct / 5)) '' | tr ' ' '#')
+	kill -0 $pid 2>/dev/null &&
+		note "$(printf '%4ss [%-20s] %3s%%  %s of ~%s files' "$(($(date +%s) - start))" "$bar" "$pct" "$n" "$total")"
 done
 wait $pid || true
 rc=$(cat "$obj/.rc")
@@ -62,4 +68,6 @@ if [ "$rc" != 0 ]; then
 	grep -E 'error|Error' "$obj/build.log" | head -20 >&2
 	die "kernel build failed (rc $rc), see $obj/build.log"
 fi
+n=$(grep -c '^  CC ' "$obj/build.log" || true)
+[ "$n" -lt 1000 ] || echo "$n" >"$CACHE/kernel-files"
 note "bzImage ready in $(($(date +%s) - start))s: $obj/arch/x86/boot/bzImage"

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# dev-tree.sh DIR
+# dev-tree.sh PROJECT DIR
 #
-# Give a developer a git tree of the patched kernel in DIR: the pristine
-# base (tag "base") and one commit per patch of patches/linux/series, on
-# branch "work".  Edit, commit (new files need "git add -f": Debian's
+# Give a developer a git tree of PROJECT (linux, util-linux or libfuse) in
+# DIR: the pristine base (tag "base") and one commit per patch of
+# patches/PROJECT/series, on branch "work".  Edit, commit (new files need "git add -f": Debian's
 # tarball ignores everything with "/*"), rebase -i as usual, then run
 # "make export" to turn the commits back into this repository's files and
 # patches.  An existing tree is only refreshed when it holds no work of
@@ -13,7 +13,8 @@
 
 source "$(dirname "$0")/lib.sh"
 
-dir=${1:?usage: dev-tree.sh DIR}
+project=${1:?usage: dev-tree.sh PROJECT DIR}
+dir=${2:?usage: dev-tree.sh PROJECT DIR}
 if [ -e "$dir/.git" ]; then
 	git -C "$dir" diff --quiet HEAD ||
 		die "$dir has uncommitted changes: commit and 'make export', or remove $dir"
@@ -21,7 +22,7 @@ if [ -e "$dir/.git" ]; then
 		die "$dir has commits of its own: 'make export' them, or remove $dir"
 	fi
 fi
-"$TOP/scripts/mktree.sh" linux "$dir"
+"$TOP/scripts/mktree.sh" "$project" "$dir"
 git -C "$dir" checkout -q -B work series
 name=$(git -C "$TOP" config user.name || true)
 email=$(git -C "$TOP" config user.email || true)
@@ -29,7 +30,7 @@ email=$(git -C "$TOP" config user.email || true)
 [ -z "$email" ] || git -C "$dir" config user.email "$email"
 cat <<EOT
 
-The patched kernel is in $dir, branch "work":
+The patched $project is in $dir, branch "work":
   git -C $dir log --oneline base..     the series
-  make export TREE=$dir               back into patches/linux/ and our files
+  make export PROJECT=$project        back into patches/$project/ and our files
 EOT

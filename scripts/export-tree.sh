@@ -19,6 +19,7 @@ unmap_path() {
 	case "$project:$1" in
 	linux:tools/testing/selftests/*) echo "selftests/${1#tools/testing/selftests/}" ;;
 	util-linux:*) echo "lsfd-plugin/$1" ;;
+	libfuse:*) echo "libfuse/$1" ;;
 	*) echo "$1" ;;
 	esac
 }
@@ -48,7 +49,16 @@ for c in "${commits[@]}"; do
 		done
 	done < <(git -C "$dir" diff-tree --no-commit-id --name-only --diff-filter=A -r "$c")
 	name=$(git -C "$dir" format-patch -1 --always --zero-commit --no-signature \
-		--start-number=$i -o "$out" "$c" -- . "${excl[@]}")
+		--start-number=$i -o "$out" "$c")
+	if [ ${#excl[@]} -gt 0 ]; then
+		# Keep the mail, but only the diff of the files upstream owns
+		# (format-patch's own pathspec would also pick the commit).
+		{
+			sed -n '1,/^---$/p' "$name"
+			git -C "$dir" diff --stat=72 --summary -p "$c^" "$c" -- . "${excl[@]}"
+		} >"$name.tmp"
+		mv "$name.tmp" "$name"
+	fi
 	echo "$(basename "$name")${adds[*]:+ ${adds[*]}}" >>"$out/series"
 done
 

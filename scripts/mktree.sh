@@ -52,6 +52,7 @@ map_path() {
 	linux:selftests/*) echo "tools/testing/selftests/${1#selftests/}" ;;
 	linux:*) echo "$1" ;;
 	util-linux:lsfd-plugin/*) echo "${1#lsfd-plugin/}" ;;
+	libfuse:libfuse/*) echo "${1#libfuse/}" ;;
 	*) echo "$1" ;;
 	esac
 }

@@ -4,10 +4,11 @@
 # Runs inside the test-bed guest (see scripts/vm-run.sh), as root.
 # run-tests.sh SELFTEST_DIR OUTDIR
 #
-# Runs every kselftest program of this project, then (when UL_SRC and UL_OBJ
-# are set) the lsfd checks, then checks the
-# kernel log, and prints TAP followed by one closing line
-# "N passed, N failed, N skipped".  Exits non-zero if anything failed.
+# Runs every kselftest program of this project, then the lsfd checks (when
+# UL_SRC and UL_OBJ are set) and libfuse's fdinfo test (when FUSE_SRC and
+# FUSE_OBJ are set), then checks the kernel log, and prints TAP followed by
+# one closing line "N passed, N failed, N skipped".  Exits non-zero if
+# anything failed.
 
 set -u
 selftests=$(cd "${1:?usage: run-tests.sh SELFTEST_DIR OUTDIR}" && pwd)
@@ -53,6 +54,27 @@ if [ -n "${UL_OBJ:-}" ]; then
 	cat "$outdir/lsfd.tap"
 	p=$(grep -c '^ok ' "$outdir/lsfd.tap") f=$(grep -c '^not ok ' "$outdir/lsfd.tap")
 	pass=$((pass + p)) fail=$((fail + f))
+fi
+
+if [ -n "${FUSE_OBJ:-}" ]; then
+	echo "# === libfuse: examples/passthrough-hp-fdinfo"
+	# A tmpfs for the run: backing files on the guest's overlayfs /tmp
+	# would be too deep a stack for passthrough_hp.
+	run=$(mktemp -d /tmp/libfuse-run.XXXXXX)
+	mount -t tmpfs libfuse-run "$run"
+	(cd "$FUSE_SRC/test" && timeout 300 python3 ./run-tests.py --build-dir "$FUSE_OBJ" \
+		--run-dir "$run" --keep-logs -v -t examples/passthrough-hp-fdinfo) \
+		>"$outdir/libfuse.log" 2>&1
+	rc=$?
+	sed 's/^/# /' "$outdir/libfuse.log" | tail -25
+	if [ $rc = 0 ] && grep -qE 'PASS.*examples/passthrough-hp-fdinfo|examples/passthrough-hp-fdinfo.*PASS' "$outdir/libfuse.log"; then
+		echo "ok - libfuse examples/passthrough-hp-fdinfo passes"
+		pass=$((pass + 1))
+	else
+		echo "not ok - libfuse examples/passthrough-hp-fdinfo passes (status $rc)"
+		fail=$((fail + 1))
+	fi
+	umount -l "$run"
 fi
 
 # A test that passes while the kernel complains has not passed.

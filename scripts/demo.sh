@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# demo.sh BZIMAGE BASE_BZIMAGE FUSE_OBJ UL_OBJ OUTDIR
+#
+# Boot the patched kernel and run testbed/guest/demo.sh in it; then, if the
+# unpatched base kernel is built already (make check-base builds it), show
+# what the same steps print there.  A second long build is not worth it for
+# the contrast: the README quotes it.
+
+source "$(dirname "$0")/lib.sh"
+
+image=${1:?usage: demo.sh BZIMAGE BASE_BZIMAGE FUSE_OBJ UL_OBJ OUTDIR}
+base_image=${2:?} fuse_obj=${3:?} ul_obj=${4:?} out=${5:?}
+
+"$TOP/scripts/vm-run.sh" "$image" "$out/patched" \
+	testbed/guest/demo.sh "$fuse_obj" "$ul_obj"
+if [ -f "$base_image" ]; then
+	stage "the same steps on the unpatched base kernel"
+	"$TOP/scripts/vm-run.sh" "$base_image" "$out/base" \
+		testbed/guest/demo.sh "$fuse_obj" "$ul_obj"
+else
+	stage "the unpatched base kernel is not built (make check-base builds it); README.md quotes what it shows"
+fi
