@@ -12,6 +12,8 @@
 #                    must fail there (proof that they can fail)
 #   make check-lsfd  util-linux's whole lsfd test suite, patched and stock lsfd,
 #                    in the patched kernel: no new failure
+#   make check-debug the selftests and a 60 s stress test (STRESS_SECONDS=) on a
+#                    KASAN/lockdep/PROVE_RCU/kmemleak kernel: no splat, no leak
 #   make series      the mailable series in out/series, verified: git am on
 #                    the pristine base, every patch built with W=1 and sparse
 #   make tree        a git tree of the patched kernel to work in (build/dev/linux;
@@ -37,10 +39,13 @@ LINUX      := $(BUILD)/linux
 LINUX_BASE := $(BUILD)/linux-base
 OBJ        := $(BUILD)/obj
 OBJ_BASE   := $(BUILD)/obj-base
+OBJ_DEBUG  := $(BUILD)/obj-debug
+STRESS_SECONDS ?= 60
 SELFTESTS  := $(BUILD)/selftests
 
 .PHONY: all check check-base series tree export deps sources kernel \
-	kernel-base selftests checkpatch lsfd check-lsfd libfuse demo clean
+	kernel-base selftests checkpatch lsfd check-lsfd libfuse demo \
+	kernel-debug check-debug check-debug-base clean
 
 all: check
 
@@ -83,6 +88,22 @@ check: selftests lsfd libfuse checkpatch
 demo: lsfd libfuse
 	@scripts/demo.sh $(OBJ)/arch/x86/boot/bzImage $(OBJ_BASE)/arch/x86/boot/bzImage \
 		$(FUSE_OBJ) $(UL_OBJ) $(BUILD)/vm-demo
+
+# Debug kernel (KASAN, lockdep, PROVE_RCU, kmemleak, ...): selftests plus the
+# stress test; any splat or leak fails
+kernel-debug: kernel
+	@scripts/build-kernel.sh $(LINUX) $(OBJ_DEBUG) $(CURDIR)/testbed/debug.config
+
+check-debug: selftests kernel-debug
+	@VM_MEMORY=3G VM_TIMEOUT=3000 scripts/vm-run.sh $(OBJ_DEBUG)/arch/x86/boot/bzImage \
+		$(BUILD)/vm-debug STRESS_SECONDS=$(STRESS_SECONDS) \
+		testbed/guest/run-tests.sh $(SELFTESTS) $(BUILD)/vm-debug
+
+check-debug-base: selftests kernel-base
+	@scripts/build-kernel.sh $(LINUX_BASE) $(BUILD)/obj-debug-base $(CURDIR)/testbed/debug.config
+	@VM_MEMORY=3G VM_TIMEOUT=3000 scripts/vm-run.sh $(BUILD)/obj-debug-base/arch/x86/boot/bzImage \
+		$(BUILD)/vm-debug-base STRESS_SECONDS=$(STRESS_SECONDS) \
+		testbed/guest/run-tests.sh $(SELFTESTS) $(BUILD)/vm-debug-base
 
 # util-linux's whole lsfd test suite, patched and stock, on the patched kernel
 check-lsfd: lsfd

@@ -21,5 +21,5 @@ make -s -C "$src" O="$obj" ARCH=x86_64 headers >"$out/headers.log" 2>&1 ||
 	{ cat "$out/headers.log"; die "make headers failed"; }
 make -s -C "$src/tools/testing/selftests/filesystems/fuse" \
 	OUTPUT="$out" KHDR_INCLUDES="-isystem $obj/usr/include" \
-	"$out/fuse_fdinfo_test"
+	"$out/fuse_fdinfo_test" "$out/fuse_fdinfo_stress"
 note "built: $(cd "$out" && ls fuse_*test | tr '\n' ' ')"

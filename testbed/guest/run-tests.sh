@@ -8,7 +8,8 @@
 # UL_SRC and UL_OBJ are set) and libfuse's fdinfo test (when FUSE_SRC and
 # FUSE_OBJ are set), then checks the kernel log, and prints TAP followed by
 # one closing line "N passed, N failed, N skipped".  Exits non-zero if
-# anything failed.
+# anything failed.  With STRESS_SECONDS set it also runs fuse_fdinfo_stress,
+# and on a kernel with kmemleak it requires an empty kmemleak report.
 
 set -u
 selftests=$(cd "${1:?usage: run-tests.sh SELFTEST_DIR OUTDIR}" && pwd)
@@ -75,6 +76,38 @@ if [ -n "${FUSE_OBJ:-}" ]; then
 		fail=$((fail + 1))
 	fi
 	umount -l "$run"
+fi
+
+if [ -n "${STRESS_SECONDS:-}" ]; then
+	echo "# === fuse_fdinfo_stress -t $STRESS_SECONDS -n ${STRESS_IDS:-100000}"
+	(cd /tmp && timeout $((STRESS_SECONDS * 4 + 600)) "$selftests/fuse_fdinfo_stress" \
+		-t "$STRESS_SECONDS" -n "${STRESS_IDS:-100000}") >"$outdir/stress.log" 2>&1
+	rc=$?
+	sed 's/^/# /' "$outdir/stress.log"
+	if [ $rc = 0 ] && tail -n 1 "$outdir/stress.log" | grep -qx PASS; then
+		echo "ok - fuse_fdinfo_stress: every fdinfo read well formed, $STRESS_SECONDS s"
+		pass=$((pass + 1))
+	else
+		echo "not ok - fuse_fdinfo_stress (status $rc)"
+		fail=$((fail + 1))
+	fi
+fi
+
+if [ -e /sys/kernel/debug/kmemleak ] || { mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null &&
+					  [ -e /sys/kernel/debug/kmemleak ]; }; then
+	echo "# === kmemleak"
+	# Two scans: an object is reported once it was unreferenced for a scan
+	echo scan >/sys/kernel/debug/kmemleak; sleep 5
+	echo scan >/sys/kernel/debug/kmemleak
+	cat /sys/kernel/debug/kmemleak >"$outdir/kmemleak.log"
+	if [ -s "$outdir/kmemleak.log" ]; then
+		head -60 "$outdir/kmemleak.log" | sed 's/^/# /'
+		echo "not ok - kmemleak: $(grep -c '^unreferenced object' "$outdir/kmemleak.log") leaks"
+		fail=$((fail + 1))
+	else
+		echo "ok - kmemleak: no leak"
+		pass=$((pass + 1))
+	fi
 fi
 
 # A test that passes while the kernel complains has not passed.
