@@ -14,6 +14,7 @@
 #                    in the patched kernel: no new failure
 #   make check-debug the selftests and a 60 s stress test (STRESS_SECONDS=) on a
 #                    KASAN/lockdep/PROVE_RCU/kmemleak kernel: no splat, no leak
+#   make bench       benchmarks against baselines: out/bench/bench.md, list.png
 #   make series      the mailable series in out/series, verified: git am on
 #                    the pristine base, every patch built with W=1 and sparse
 #   make tree        a git tree of the patched kernel to work in (build/dev/linux;
@@ -45,7 +46,7 @@ SELFTESTS  := $(BUILD)/selftests
 
 .PHONY: all check check-base series tree export deps sources kernel \
 	kernel-base selftests checkpatch lsfd check-lsfd libfuse demo \
-	kernel-debug check-debug check-debug-base clean
+	kernel-debug check-debug check-debug-base bench clean
 
 all: check
 
@@ -104,6 +105,14 @@ check-debug-base: selftests kernel-base
 	@VM_MEMORY=3G VM_TIMEOUT=3000 scripts/vm-run.sh $(BUILD)/obj-debug-base/arch/x86/boot/bzImage \
 		$(BUILD)/vm-debug-base STRESS_SECONDS=$(STRESS_SECONDS) \
 		testbed/guest/run-tests.sh $(SELFTESTS) $(BUILD)/vm-debug-base
+
+# Benchmarks: ratios against baselines in the same boot, out/bench/bench.md
+# and out/bench/list.png; fails only if a benchmark could not run
+bench: lsfd kernel-base series
+	@scripts/bench.sh $(OBJ) $(OBJ_BASE) $(UL_OBJ) $(UL_BASE_OBJ) $(OUT)/bench
+	@scripts/bench-testbed.sh $(BUILD)/timings
+	@python3 testbed/bench/report.py $(OUT)/bench $(BUILD) >$(OUT)/bench/bench.md
+	@cat $(OUT)/bench/bench.md
 
 # util-linux's whole lsfd test suite, patched and stock, on the patched kernel
 check-lsfd: lsfd

@@ -1,0 +1,387 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Benchmarks of FUSE backing-file visibility, run inside the test-bed
+ * guest by testbed/guest/bench.sh.  Every figure is measured against a
+ * baseline in the same run, as medians of repeated runs; nothing here
+ * asserts a time.
+ *
+ *   fdinfo_bench list N REPS      /dev/fuse fdinfo with N backing ids against
+ *                                 io_uring fdinfo with N fixed files on the
+ *                                 same paths: ns per full read
+ *   fdinfo_bench file REPS        fdinfo of a passthrough FUSE file against a
+ *                                 tmpfs file: ns per read
+ *   fdinfo_bench ioctl N REPS     BACKING_OPEN+CLOSE latency (median, p99) with
+ *                                 and without a reader looping over the same
+ *                                 connection's /dev/fuse fdinfo (N ids there)
+ *   fdinfo_bench read SIZE MB     passthrough read throughput, SIZE-byte reads
+ *
+ * Output: one line per figure, "name value unit", for bench.sh to tabulate.
+ */
+
+#define _GNU_SOURCE
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fuse.h>
+#include <linux/io_uring.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+static char base[64], lower[128], mnt[128];
+static int devfd;
+static int file_backing_id;
+
+static void die(const char *what)
+{
+	perror(what);
+	exit(1);
+}
+
+static long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int cmp_ll(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static long long pct(long long *v, int n, int p)
+{
+	qsort(v, n, sizeof(*v), cmp_ll);
+	return v[(long)(n - 1) * p / 100];
+}
+
+/* ---- a minimal FUSE server: one file "f" in passthrough mode ---------- */
+
+static void reply(unsigned long long unique, int error, const void *d, size_t len)
+{
+	struct fuse_out_header out = { .len = sizeof(out) + (error ? 0 : len),
+				       .error = error, .unique = unique };
+	struct iovec iov[2] = { { &out, sizeof(out) }, { (void *)d, error ? 0 : len } };
+
+	writev(devfd, iov, 2);
+}
+
+static void *serve(void *arg)
+{
+	static char buf[FUSE_MIN_READ_BUFFER + 65536];
+
+	(void)arg;
+	for (;;) {
+		struct fuse_in_header *in = (void *)buf;
+		struct fuse_attr attr = { .ino = in->nodeid, .nlink = 1, .blksize = 4096 };
+		ssize_t n = read(devfd, buf, sizeof(buf));
+
+		if (n < 0 && (errno == EINTR || errno == ENOENT))
+			continue;
+		if (n < (ssize_t)sizeof(*in))
+			return NULL;
+		attr.ino = in->nodeid;
+		attr.mode = in->nodeid == 1 ? S_IFDIR | 0755 : S_IFREG | 0644;
+		attr.size = 1 << 30;
+		switch (in->opcode) {
+		case FUSE_INIT: {
+			struct fuse_init_in *i = (void *)(in + 1);
+			struct fuse_init_out o = {
+				.major = FUSE_KERNEL_VERSION, .minor = FUSE_KERNEL_MINOR_VERSION,
+				.max_readahead = i->max_readahead, .flags = FUSE_INIT_EXT,
+				.flags2 = FUSE_PASSTHROUGH >> 32, .max_write = 65536,
+				.max_stack_depth = 1, .time_gran = 1,
+			};
+			reply(in->unique, 0, &o, sizeof(o));
+			break;
+		}
+		case FUSE_LOOKUP: {
+			struct fuse_entry_out o = { .nodeid = 2, .generation = 1,
+						    .entry_valid = 3600, .attr_valid = 3600 };
+
+			o.attr = attr;
+			o.attr.ino = 2;
+			o.attr.mode = S_IFREG | 0644;
+			reply(in->unique, strcmp((char *)(in + 1), "f") ? -ENOENT : 0, &o, sizeof(o));
+			break;
+		}
+		case FUSE_GETATTR: {
+			struct fuse_attr_out o = { .attr_valid = 3600, .attr = attr };
+
+			reply(in->unique, 0, &o, sizeof(o));
+			break;
+		}
+		case FUSE_OPEN: {
+			struct fuse_open_out o = { .open_flags = FOPEN_PASSTHROUGH,
+						   .backing_id = file_backing_id };
+
+			reply(in->unique, 0, &o, sizeof(o));
+			break;
+		}
+		case FUSE_FORGET:
+		case FUSE_BATCH_FORGET:
+		case FUSE_INTERRUPT:
+			break;
+		case FUSE_FLUSH:
+		case FUSE_RELEASE:
+			reply(in->unique, 0, NULL, 0);
+			break;
+		default:
+			reply(in->unique, -EOPNOTSUPP, NULL, 0);
+		}
+	}
+}
+
+static void setup(void)
+{
+	char opts[128];
+	pthread_t t;
+	struct rlimit rl = { 1 << 20, 1 << 20 };
+
+	setrlimit(RLIMIT_NOFILE, &rl);
+	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+		die("unshare");
+	snprintf(base, sizeof(base), "/tmp/fdinfo_bench_XXXXXX");
+	if (!mkdtemp(base) || mount("tmpfs", base, "tmpfs", 0, NULL))
+		die(base);
+	snprintf(lower, sizeof(lower), "%s/lower", base);
+	snprintf(mnt, sizeof(mnt), "%s/mnt", base);
+	mkdir(lower, 0755);
+	mkdir(mnt, 0755);
+	devfd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+	if (devfd < 0)
+		die("/dev/fuse");
+	snprintf(opts, sizeof(opts), "fd=%d,rootmode=40000,user_id=0,group_id=0", devfd);
+	if (mount("bench", mnt, "fuse.bench", 0, opts))
+		die("mount");
+	pthread_create(&t, NULL, serve, NULL);
+	access(mnt, F_OK);	/* waits for FUSE_INIT */
+}
+
+static int backing_open(const char *path)
+{
+	struct fuse_backing_map map = { .fd = open(path, O_RDONLY | O_CLOEXEC) };
+	int id = ioctl(devfd, FUSE_DEV_IOC_BACKING_OPEN, &map);
+
+	close(map.fd);
+	return id;
+}
+
+static void backing_close(int id)
+{
+	unsigned int u = id;
+
+	ioctl(devfd, FUSE_DEV_IOC_BACKING_CLOSE, &u);
+}
+
+/* ns for one full read of @path (median of @reps), and its size */
+static long long time_read(const char *path, int reps, size_t *bytes)
+{
+	static char *buf;
+	static size_t size = 1 << 20;
+	long long *t = calloc(reps, sizeof(*t)), m;
+
+	if (!buf)
+		buf = malloc(size);
+	for (int r = 0; r < reps; r++) {
+		long long t0 = now_ns();
+		int fd = open(path, O_RDONLY);
+		size_t len = 0;
+		ssize_t n;
+
+		while ((n = read(fd, buf + len, size - len)) > 0) {
+			len += n;
+			if (len == size)
+				buf = realloc(buf, size *= 2);
+		}
+		close(fd);
+		t[r] = now_ns() - t0;
+		*bytes = len;
+	}
+	m = pct(t, reps, 50);
+	free(t);
+	return m;
+}
+
+static void make_files(int n)
+{
+	char p[256];
+
+	for (int i = 0; i < n; i++) {
+		snprintf(p, sizeof(p), "%s/f%06d", lower, i);
+		close(open(p, O_CREAT | O_WRONLY, 0644));
+	}
+}
+
+static void bench_list(int n, int reps)
+{
+	struct io_uring_params params = { };
+	char path[256];
+	int *fds = calloc(n, sizeof(int)), ring, *ids = calloc(n, sizeof(int));
+	long long tf, tu;
+	size_t bf, bu;
+
+	make_files(n);
+	for (int i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/f%06d", lower, i);
+		ids[i] = backing_open(path);
+		fds[i] = open(path, O_RDONLY | O_CLOEXEC);
+		if (ids[i] <= 0 || fds[i] < 0)
+			die("backing_open/open");
+	}
+	ring = syscall(__NR_io_uring_setup, 4, &params);
+	if (ring < 0 || syscall(__NR_io_uring_register, ring, IORING_REGISTER_FILES, fds, n))
+		die("io_uring");
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", devfd);
+	tf = time_read(path, reps, &bf);
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", ring);
+	tu = time_read(path, reps, &bu);
+	printf("list_fuse_ns %d %lld\n", n, tf);
+	printf("list_uring_ns %d %lld\n", n, tu);
+	printf("list_fuse_bytes %d %zu\n", n, bf);
+	printf("list_uring_bytes %d %zu\n", n, bu);
+	close(ring);
+	for (int i = 0; i < n; i++)
+		backing_close(ids[i]);
+}
+
+static void bench_file(int reps)
+{
+	char path[256];
+	int fd, tfd;
+	size_t b;
+
+	snprintf(path, sizeof(path), "%s/backing", lower);
+	close(open(path, O_CREAT | O_WRONLY, 0644));
+	file_backing_id = backing_open(path);
+	snprintf(path, sizeof(path), "%s/f", mnt);
+	fd = open(path, O_RDONLY);
+	snprintf(path, sizeof(path), "%s/backing", lower);
+	tfd = open(path, O_RDONLY);
+	if (fd < 0 || tfd < 0)
+		die("open");
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	printf("file_fuse_ns %lld\n", time_read(path, reps, &b));
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", tfd);
+	printf("file_tmpfs_ns %lld\n", time_read(path, reps, &b));
+}
+
+static atomic_bool reader_stop;
+static atomic_long reader_reads;
+
+static void *reader(void *arg)
+{
+	char path[64];
+	size_t b;
+
+	(void)arg;
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", devfd);
+	while (!atomic_load(&reader_stop)) {
+		time_read(path, 1, &b);
+		atomic_fetch_add(&reader_reads, 1);
+	}
+	return NULL;
+}
+
+static void ioctl_round(const char *name, int reps)
+{
+	char path[256];
+	long long *t = calloc(reps, sizeof(*t));
+
+	snprintf(path, sizeof(path), "%s/f000000", lower);
+	for (int r = 0; r < reps; r++) {
+		long long t0 = now_ns();
+
+		backing_close(backing_open(path));
+		t[r] = now_ns() - t0;
+	}
+	printf("%s_median_ns %lld\n", name, pct(t, reps, 50));
+	printf("%s_p99_ns %lld\n", name, pct(t, reps, 99));
+	free(t);
+}
+
+static void bench_ioctl(int n, int reps)
+{
+	char path[256];
+	pthread_t t;
+
+	make_files(n);
+	for (int i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/f%06d", lower, i);
+		if (backing_open(path) <= 0)
+			die("backing_open");
+	}
+	ioctl_round("ioctl_alone", reps);
+	pthread_create(&t, NULL, reader, NULL);
+	ioctl_round("ioctl_with_reader", reps);
+	atomic_store(&reader_stop, true);
+	pthread_join(t, NULL);
+	printf("ioctl_reader_reads %ld\n", atomic_load(&reader_reads));
+}
+
+static void bench_read(size_t bs, int mb)
+{
+	char path[256], *buf = malloc(bs);
+	int fd;
+	long long t0, dt;
+	size_t total = (size_t)mb << 20;
+
+	snprintf(path, sizeof(path), "%s/backing", lower);
+	fd = open(path, O_CREAT | O_WRONLY, 0644);
+	for (size_t done = 0; done < total; done += bs)
+		if (write(fd, memset(buf, 'x', bs), bs) != (ssize_t)bs)
+			die("write");
+	close(fd);
+	file_backing_id = backing_open(path);
+	snprintf(path, sizeof(path), "%s/f", mnt);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		die(path);
+	for (int pass = 0; pass < 2; pass++) {	/* the first pass warms the cache */
+		t0 = now_ns();
+		for (off_t off = 0; off < (off_t)total; off += bs)
+			if (pread(fd, buf, bs, off) != (ssize_t)bs)
+				die("pread");
+		dt = now_ns() - t0;
+	}
+	printf("read_%zu_MBps %.1f\n", bs, (double)total / (1 << 20) / (dt / 1e9));
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return 2;
+	setup();
+	if (!strcmp(argv[1], "list") && argc == 4)
+		bench_list(atoi(argv[2]), atoi(argv[3]));
+	else if (!strcmp(argv[1], "file") && argc == 3)
+		bench_file(atoi(argv[2]));
+	else if (!strcmp(argv[1], "ioctl") && argc == 4)
+		bench_ioctl(atoi(argv[2]), atoi(argv[3]));
+	else if (!strcmp(argv[1], "read") && argc == 4)
+		bench_read(atoi(argv[2]), atoi(argv[3]));
+	else
+		return 2;
+	umount2(mnt, MNT_DETACH);
+	umount2(base, MNT_DETACH);
+	return 0;
+}
