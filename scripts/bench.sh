@@ -15,15 +15,18 @@ obj=${1:?usage: bench.sh OBJ OBJ_BASE UL_OBJ UL_BASE_OBJ OUTDIR}
 obj_base=${2:?} ul_obj=${3:?} ul_base_obj=${4:?} out=${5:?}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
+ul_obj=$(cd "$ul_obj" && pwd) ul_base_obj=$(cd "$ul_base_obj" && pwd)
 bench=$BUILD/fdinfo_bench
 
 stage "bench: building fdinfo_bench"
 gcc -Wall -O2 -isystem "$obj/usr/include" -o "$bench" "$TOP/testbed/bench/fdinfo_bench.c" -lpthread
 
-run() {	# run IMAGE NAME MODE
+run() {	# run IMAGE NAME MODE (the guest writes only to its own vm-NAME)
 	"$TOP/scripts/vm-run.sh" "$1" "$out/vm-$2" \
-		testbed/guest/bench.sh "$bench" "$ul_obj" "$ul_base_obj" "$out/$2.txt" "$3" >/dev/null ||
+		testbed/guest/bench.sh "$bench" "$ul_obj" "$ul_base_obj" "$out/vm-$2/figures.txt" "$3" >/dev/null ||
 		die "benchmark run $2 failed (see $out/vm-$2/console.log)"
+	[ -s "$out/vm-$2/figures.txt" ] || die "benchmark run $2 measured nothing (see $out/vm-$2/console.log)"
+	cp "$out/vm-$2/figures.txt" "$out/$2.txt"
 	note "$2: $(wc -l <"$out/$2.txt") figures"
 }
 run "$obj/arch/x86/boot/bzImage" patched-1 full

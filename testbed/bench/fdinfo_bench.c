@@ -15,7 +15,11 @@
  *                                 connection's /dev/fuse fdinfo (N ids there)
  *   fdinfo_bench read SIZE MB     passthrough read throughput, SIZE-byte reads
  *
- * Output: one line per figure, "name value unit", for bench.sh to tabulate.
+ * Output: one line per figure, "name [N] value", for bench.sh to tabulate.
+ *
+ * FUSE files are closed before exit: at exit the server thread is gone
+ * before the last fput of /dev/fuse aborts the connection, and FUSE_FLUSH
+ * of a file still open would wait for an answer forever.
  */
 
 #define _GNU_SOURCE
@@ -283,18 +287,21 @@ static void bench_file(int reps)
 	printf("file_fuse_ns %lld\n", time_read(path, reps, &b));
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", tfd);
 	printf("file_tmpfs_ns %lld\n", time_read(path, reps, &b));
+	/* Close while the server thread lives: FUSE_FLUSH needs an answer */
+	close(fd);
+	close(tfd);
 }
 
 static atomic_bool reader_stop;
 static atomic_long reader_reads;
 
+/* Loop over the fdinfo of fd (long)@arg until told to stop */
 static void *reader(void *arg)
 {
 	char path[64];
 	size_t b;
 
-	(void)arg;
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", devfd);
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%ld", (long)arg);
 	while (!atomic_load(&reader_stop)) {
 		time_read(path, 1, &b);
 		atomic_fetch_add(&reader_reads, 1);
@@ -323,6 +330,7 @@ static void bench_ioctl(int n, int reps)
 {
 	char path[256];
 	pthread_t t;
+	int other;
 
 	make_files(n);
 	for (int i = 0; i < n; i++) {
@@ -331,7 +339,19 @@ static void bench_ioctl(int n, int reps)
 			die("backing_open");
 	}
 	ioctl_round("ioctl_alone", reps);
-	pthread_create(&t, NULL, reader, NULL);
+	/*
+	 * Control: a reader as busy, of a file unrelated to the connection
+	 * (a tmpfs file's fdinfo), to tell CPU sharing from lock contention
+	 */
+	snprintf(path, sizeof(path), "%s/f000001", lower);
+	other = open(path, O_RDONLY);
+	pthread_create(&t, NULL, reader, (void *)(long)other);
+	ioctl_round("ioctl_with_other_reader", reps);
+	atomic_store(&reader_stop, true);
+	pthread_join(t, NULL);
+	atomic_store(&reader_stop, false);
+	atomic_store(&reader_reads, 0);
+	pthread_create(&t, NULL, reader, (void *)(long)devfd);
 	ioctl_round("ioctl_with_reader", reps);
 	atomic_store(&reader_stop, true);
 	pthread_join(t, NULL);
@@ -364,6 +384,8 @@ static void bench_read(size_t bs, int mb)
 		dt = now_ns() - t0;
 	}
 	printf("read_%zu_MBps %.1f\n", bs, (double)total / (1 << 20) / (dt / 1e9));
+	/* Close while the server thread lives: FUSE_FLUSH needs an answer */
+	close(fd);
 }
 
 int main(int argc, char **argv)
