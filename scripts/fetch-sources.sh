@@ -76,68 +76,54 @@ versions=$DL/versions
 touch "$versions"
 setv() { sed -i "/^$1=/d" "$versions"; echo "$1=$2" >>"$versions"; }
 
+# orig_pkg PKG SERIES VAR: the newest SERIES.y source of PKG, as .orig tarball;
+# records VAR_DEB_VERSION and VAR_TARBALL
+orig_pkg() {
+	local ver name
+	stage "$1 $2.y"
+	ver=$(newest_src "$1" "$2")
+	[ -n "$ver" ] || die "suite $SUITE serves no $1 $2.y"
+	name=$(fetch_orig "$1" "$ver")
+	note "$1 $ver ($name)"
+	setv "${3}_DEB_VERSION" "$ver"
+	setv "${3}_TARBALL" "$DL/$name"
+}
+
+# deb_pkg PKG VAR: the candidate .deb of PKG (architecture all); records
+# VAR_DEB_VERSION and VAR_DEB
+deb_pkg() {
+	local ver deb
+	stage "$1"
+	ver=$(apt-cache "${APT_OPTS[@]}" policy "$1" | sed -n 's/^  Candidate: //p')
+	[ -n "$ver" ] && [ "$ver" != "(none)" ] || die "suite $SUITE serves no $1"
+	deb=${1}_${ver}_all.deb
+	if [ ! -s "$DL/$deb" ]; then
+		(cd "$DL" && apt-get "${APT_OPTS[@]}" -q download "$1=$ver" >/dev/null) ||
+			die "download of $1 $ver failed"
+	fi
+	note "$1 $ver"
+	setv "${2}_DEB_VERSION" "$ver"
+	setv "${2}_DEB" "$DL/$deb"
+}
+
 for w in "${want[@]}"; do
 	case "$w" in
 	linux)
-		stage "linux-source-7.2"
-		ver=$(apt-cache "${APT_OPTS[@]}" policy linux-source-7.2 |
-			sed -n 's/^  Candidate: //p')
-		[ -n "$ver" ] && [ "$ver" != "(none)" ] ||
-			die "suite $SUITE serves no linux-source-7.2"
-		deb=linux-source-7.2_${ver}_all.deb
-		if [ ! -s "$DL/$deb" ]; then
-			(cd "$DL" && apt-get "${APT_OPTS[@]}" -q download "linux-source-7.2=$ver" >/dev/null) ||
-				die "download of linux-source-7.2 $ver failed"
-		fi
-		if [ ! -s "$DL/linux-source-7.2_$ver.tar.xz" ]; then
+		deb_pkg linux-source-7.2 LINUX
+		source "$versions"
+		tarball=$DL/linux-source-7.2_$LINUX_DEB_VERSION.tar.xz
+		if [ ! -s "$tarball" ]; then
 			rm -rf "$DL/deb.tmp"
-			dpkg-deb -x "$DL/$deb" "$DL/deb.tmp"
-			mv "$DL/deb.tmp/usr/src/linux-source-7.2.tar.xz" "$DL/linux-source-7.2_$ver.tar.xz"
+			dpkg-deb -x "$LINUX_DEB" "$DL/deb.tmp"
+			mv "$DL/deb.tmp/usr/src/linux-source-7.2.tar.xz" "$tarball"
 			rm -rf "$DL/deb.tmp"
 		fi
-		note "linux-source-7.2 $ver"
-		setv LINUX_DEB_VERSION "$ver"
-		setv LINUX_TARBALL "$DL/linux-source-7.2_$ver.tar.xz"
+		setv LINUX_TARBALL "$tarball"
 		;;
-	util-linux)
-		stage "util-linux 2.42.y"
-		ver=$(newest_src util-linux 2.42)
-		[ -n "$ver" ] || die "suite $SUITE serves no util-linux 2.42.y"
-		name=$(fetch_orig util-linux "$ver")
-		note "util-linux $ver ($name)"
-		setv UTIL_LINUX_DEB_VERSION "$ver"
-		setv UTIL_LINUX_TARBALL "$DL/$name"
-		;;
-	fuse3)
-		stage "fuse3 3.18.y"
-		ver=$(newest_src fuse3 3.18)
-		[ -n "$ver" ] || die "suite $SUITE serves no fuse3 3.18.y"
-		name=$(fetch_orig fuse3 "$ver")
-		note "fuse3 $ver ($name)"
-		setv FUSE3_DEB_VERSION "$ver"
-		setv FUSE3_TARBALL "$DL/$name"
-		;;
-	virtme-ng)
-		stage "virtme-ng"
-		ver=$(apt-cache "${APT_OPTS[@]}" policy virtme-ng | sed -n 's/^  Candidate: //p')
-		[ -n "$ver" ] && [ "$ver" != "(none)" ] || die "suite $SUITE serves no virtme-ng"
-		deb=virtme-ng_${ver}_all.deb
-		if [ ! -s "$DL/$deb" ]; then
-			(cd "$DL" && apt-get "${APT_OPTS[@]}" -q download "virtme-ng=$ver" >/dev/null) ||
-				die "download of virtme-ng $ver failed"
-		fi
-		note "virtme-ng $ver"
-		setv VIRTME_NG_DEB "$DL/$deb"
-		;;
-	sparse)
-		stage "sparse"
-		ver=$(newest_src sparse 0)
-		[ -n "$ver" ] || die "suite $SUITE serves no sparse"
-		name=$(fetch_orig sparse "$ver")
-		note "sparse $ver ($name)"
-		setv SPARSE_DEB_VERSION "$ver"
-		setv SPARSE_TARBALL "$DL/$name"
-		;;
+	util-linux) orig_pkg util-linux 2.42 UTIL_LINUX ;;
+	fuse3) orig_pkg fuse3 3.18 FUSE3 ;;
+	sparse) orig_pkg sparse 0 SPARSE ;;
+	virtme-ng) deb_pkg virtme-ng VIRTME_NG ;;
 	*) die "unknown source '$w'" ;;
 	esac
 done
