@@ -863,6 +863,55 @@ TEST_F(fdinfo, unprivileged_reader)
 	close(fd);
 }
 
+/*
+ * Access is procfs' as before: another user cannot open the fdinfo of a
+ * root process at all, and no fdinfo file can be written.
+ */
+TEST_F(fdinfo, access_unchanged)
+{
+	char lower[PATH_MAX], path[64];
+	int fd, id, status;
+	pid_t pid;
+
+	fd = open_passthrough(_metadata, self, "private", &id, lower, sizeof(lower));
+	ASSERT_GE(fd, 0);
+	/* Read-only for everyone; even root, who may open it, cannot write */
+	for (int i = 0; i < 2; i++) {
+		struct stat st;
+		int wfd;
+
+		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", getpid(),
+			 i ? self->srv.devfd : fd);
+		ASSERT_EQ(stat(path, &st), 0);
+		EXPECT_EQ(st.st_mode & 0222, 0U);
+		wfd = open(path, O_WRONLY);
+		if (wfd >= 0) {
+			EXPECT_EQ(write(wfd, "1\n", 2), -1);
+			close(wfd);
+		}
+	}
+
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		/* A process of another user, without capabilities */
+		if (setresgid(NOBODY, NOBODY, NOBODY) || setresuid(NOBODY, NOBODY, NOBODY))
+			_exit(10);
+		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", getppid(), fd);
+		if (open(path, O_RDONLY) >= 0)
+			_exit(11);
+		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", getppid(),
+			 self->srv.devfd);
+		if (open(path, O_RDONLY) >= 0)
+			_exit(12);
+		_exit(0);
+	}
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(WEXITSTATUS(status), 0);
+	close(fd);
+}
+
 TEST_F(fdinfo, ten_thousand_ids)
 {
 	const int nr = 10000;
