@@ -55,7 +55,7 @@ with open(os.path.join(out, "list.dat"), "w") as d:
     for n, f, u in dat:
         d.write("%d %f %f\n" % (n, f / 1e3, u / 1e3))
 with open(os.path.join(out, "list.gp"), "w") as g:
-    g.write("""set terminal png size 800,500
+    g.write("""set terminal png size 800,500 noenhanced
 set output '%s/list.png'
 set logscale xy
 set xlabel 'registered backing ids / fixed files (N)'
