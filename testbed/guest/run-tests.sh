@@ -108,6 +108,10 @@ if [ -e /sys/kernel/debug/kmemleak ] || { mount -t debugfs debugfs /sys/kernel/d
 		echo "ok - kmemleak: no leak"
 		pass=$((pass + 1))
 	fi
+elif [ -n "${STRESS_SECONDS:-}" ]; then
+	# The debug run must not pass by skipping its leak check
+	echo "not ok - kmemleak: no /sys/kernel/debug/kmemleak on the debug kernel"
+	fail=$((fail + 1))
 fi
 
 # A test that passes while the kernel complains has not passed.
