@@ -14,7 +14,11 @@
 #                    in the patched kernel: no new failure
 #   make check-debug the selftests and a 60 s stress test (STRESS_SECONDS=) on a
 #                    KASAN/lockdep/PROVE_RCU/kmemleak kernel: no splat, no leak
+#   make check-debug-base  the same on a debug build of the base kernel: the
+#                    feature checks fail, the log and kmemleak must stay clean
 #   make bench       benchmarks against baselines: out/bench/bench.md, list.png
+#                    (BENCH_ROUNDS=3 boots of each kernel; BENCH_COLD=0 skips
+#                    the cold make check timing)
 #   make series      the mailable series in out/series, verified: git am on
 #                    the pristine base, every patch built with W=1 and sparse
 #   make tree        a git tree of the patched kernel to work in (build/dev/linux;
@@ -102,9 +106,8 @@ check-debug: selftests kernel-debug
 
 check-debug-base: selftests kernel-base
 	@scripts/build-kernel.sh $(LINUX_BASE) $(BUILD)/obj-debug-base $(CURDIR)/testbed/debug.config
-	@VM_MEMORY=3G VM_TIMEOUT=3000 scripts/vm-run.sh $(BUILD)/obj-debug-base/arch/x86/boot/bzImage \
-		$(BUILD)/vm-debug-base STRESS_SECONDS=$(STRESS_SECONDS) \
-		testbed/guest/run-tests.sh $(SELFTESTS) $(BUILD)/vm-debug-base
+	@STRESS_SECONDS=$(STRESS_SECONDS) scripts/check-debug-base.sh \
+		$(BUILD)/obj-debug-base/arch/x86/boot/bzImage $(SELFTESTS) $(BUILD)/vm-debug-base
 
 # Benchmarks: ratios against baselines in the same boot, out/bench/bench.md
 # and out/bench/list.png; fails only if a benchmark could not run

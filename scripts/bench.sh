@@ -5,7 +5,7 @@
 #
 # Build testbed/bench/fdinfo_bench, run the benchmarks in the booted patched
 # kernel, run the passthrough read benchmark in the patched and the base
-# kernel interleaved (P B P B), and write OUTDIR/bench.md (every figure with
+# kernel interleaved (P B P B P B: BENCH_ROUNDS boots of each), and write OUTDIR/bench.md (every figure with
 # its baseline, ratio and spread) and OUTDIR/list.png (benchmark 1, log axes,
 # gnuplot).  Fails only when a benchmark could not run; asserts no time.
 
@@ -29,11 +29,14 @@ run() {	# run IMAGE NAME MODE (the guest writes only to its own vm-NAME)
 	cp "$out/vm-$2/figures.txt" "$out/$2.txt"
 	note "$2: $(wc -l <"$out/$2.txt") figures"
 }
-run "$obj/arch/x86/boot/bzImage" patched-1 full
+# Boots alternate patched and base, BENCH_ROUNDS times: every figure is then
+# a median over boots, its spread the range between boots
 [ -f "$obj_base/arch/x86/boot/bzImage" ] || die "no base kernel: make kernel-base first"
-run "$obj_base/arch/x86/boot/bzImage" base-1 read
-run "$obj/arch/x86/boot/bzImage" patched-2 read
-run "$obj_base/arch/x86/boot/bzImage" base-2 read
+rm -f "$out"/patched-*.txt "$out"/base-*.txt
+for i in $(seq "${BENCH_ROUNDS:-3}"); do
+	run "$obj/arch/x86/boot/bzImage" "patched-$i" full
+	run "$obj_base/arch/x86/boot/bzImage" "base-$i" read
+done
 
 stage "bench: table and plot"
 python3 "$TOP/testbed/bench/report.py" "$out" "$BUILD" >"$out/bench.md"

@@ -89,6 +89,28 @@ static bool is_backing_id_key(const char *key, uint32_t *id)
 	return ul_strtou32(key, id, 10) == 0;
 }
 
+/*
+ * Add a "<id>: <path>" line to the /dev/fuse list.  The buffer grows by
+ * doubling: a server may hold a hundred thousand backing files, and
+ * appending with xstrfappend() would be quadratic in their number.
+ */
+static void append_backing(struct fuse_data *data, uint32_t id, const char *path)
+{
+	char num[sizeof("\n4294967295: ")];
+	size_t nlen = snprintf(num, sizeof(num), "%s%u: ",
+			       data->backing_len ? "\n" : "", id);
+	size_t plen = strlen(path);
+	size_t need = data->backing_len + nlen + plen + 1;
+
+	if (need > data->backing_size) {
+		data->backing_size = max(need, 2 * data->backing_size);
+		data->backing = xrealloc(data->backing, data->backing_size);
+	}
+	memcpy(data->backing + data->backing_len, num, nlen);
+	memcpy(data->backing + data->backing_len + nlen, path, plen + 1);
+	data->backing_len += nlen + plen;
+}
+
 int fuse_handle_fdinfo(struct fuse_data *data, const char *key,
 		       const char *value)
 {
@@ -112,6 +134,8 @@ int fuse_handle_fdinfo(struct fuse_data *data, const char *key,
 	} else if (strcmp(key, "fuse_backing_file") == 0) {
 		free(data->backing);
 		data->backing = decode_path(value);
+		data->backing_len = strlen(data->backing);
+		data->backing_size = data->backing_len + 1;
 		return 1;
 	} else if (strcmp(key, "fuse_backing_files") == 0) {
 		if (ul_strtou32(value, &data->nbacking, 10) < 0)
@@ -121,8 +145,7 @@ int fuse_handle_fdinfo(struct fuse_data *data, const char *key,
 	} else if (data->has_nbacking && is_backing_id_key(key, &id)) {
 		char *path = decode_path(value);
 
-		xstrfappend(&data->backing, "%s%u: %s",
-			    data->backing ? "\n" : "", id, path);
+		append_backing(data, id, path);
 		free(path);
 		return 1;
 	}

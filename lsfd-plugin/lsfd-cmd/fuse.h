@@ -29,6 +29,8 @@ struct fuse_data {
 	uint32_t backing_id;	/* 0: the server closed the id */
 	uint32_t nbacking;	/* number of registered backing files */
 	char *backing;		/* path, or "<id>: <path>" lines */
+	size_t backing_len;	/* strlen(backing) */
+	size_t backing_size;	/* allocated for backing */
 };
 
 int fuse_handle_fdinfo(struct fuse_data *, const char *, const char *);

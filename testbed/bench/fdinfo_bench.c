@@ -7,13 +7,20 @@
  *
  *   fdinfo_bench list N REPS      /dev/fuse fdinfo with N backing ids against
  *                                 io_uring fdinfo with N fixed files on the
- *                                 same paths: ns per full read
+ *                                 same paths: ns per full read, the two
+ *                                 read alternately (A B A B ...)
  *   fdinfo_bench file REPS        fdinfo of a passthrough FUSE file against a
- *                                 tmpfs file: ns per read
- *   fdinfo_bench ioctl N REPS     BACKING_OPEN+CLOSE latency (median, p99) with
- *                                 and without a reader looping over the same
- *                                 connection's /dev/fuse fdinfo (N ids there)
+ *                                 tmpfs file, alternately: ns per read
+ *   fdinfo_bench ioctl N REPS     BACKING_OPEN+CLOSE latency (median, p99)
+ *                                 alone, with a reader looping over an
+ *                                 unrelated fdinfo (control), and with a
+ *                                 reader looping over the same connection's
+ *                                 /dev/fuse fdinfo (N ids there); three
+ *                                 interleaved rounds of REPS pairs each
  *   fdinfo_bench read SIZE MB     passthrough read throughput, SIZE-byte reads
+ *   fdinfo_bench hold N           register N backing ids, print "PID DEVFD",
+ *                                 and hold them until stdin is closed (for
+ *                                 timing lsfd on a server with N ids)
  *
  * Output: one line per figure, "name [N] value", for bench.sh to tabulate.
  *
@@ -194,33 +201,49 @@ static void backing_close(int id)
 	ioctl(devfd, FUSE_DEV_IOC_BACKING_CLOSE, &u);
 }
 
-/* ns for one full read of @path (median of @reps), and its size */
-static long long time_read(const char *path, int reps, size_t *bytes)
+/* ns for one full read of @path (open, read to EOF, close), and its size */
+static long long time_read(const char *path, size_t *bytes)
 {
-	static char *buf;
-	static size_t size = 1 << 20;
-	long long *t = calloc(reps, sizeof(*t)), m;
+	static __thread char *buf;
+	static __thread size_t size;
+	long long t0 = now_ns();
+	int fd = open(path, O_RDONLY);
+	size_t len = 0;
+	ssize_t n;
 
 	if (!buf)
-		buf = malloc(size);
-	for (int r = 0; r < reps; r++) {
-		long long t0 = now_ns();
-		int fd = open(path, O_RDONLY);
-		size_t len = 0;
-		ssize_t n;
-
-		while ((n = read(fd, buf + len, size - len)) > 0) {
-			len += n;
-			if (len == size)
-				buf = realloc(buf, size *= 2);
-		}
-		close(fd);
-		t[r] = now_ns() - t0;
-		*bytes = len;
+		buf = malloc(size = 1 << 20);
+	if (fd < 0)
+		die(path);
+	while ((n = read(fd, buf + len, size - len)) > 0) {
+		len += n;
+		if (len == size)
+			buf = realloc(buf, size *= 2);
 	}
-	m = pct(t, reps, 50);
-	free(t);
-	return m;
+	close(fd);
+	*bytes = len;
+	return now_ns() - t0;
+}
+
+/*
+ * Median ns per full read of @a and of @b, read alternately @reps times
+ * each, so that drift of the emulated CPU hits both alike
+ */
+static void time_pair(const char *a, const char *b, int reps, long long *ma,
+		      long long *mb, size_t *ba, size_t *bb)
+{
+	long long *ta = calloc(reps, sizeof(*ta)), *tb = calloc(reps, sizeof(*tb));
+
+	time_read(a, ba);	/* warm up, not counted */
+	time_read(b, bb);
+	for (int r = 0; r < reps; r++) {
+		ta[r] = time_read(a, ba);
+		tb[r] = time_read(b, bb);
+	}
+	*ma = pct(ta, reps, 50);
+	*mb = pct(tb, reps, 50);
+	free(ta);
+	free(tb);
 }
 
 static void make_files(int n)
@@ -236,7 +259,7 @@ static void make_files(int n)
 static void bench_list(int n, int reps)
 {
 	struct io_uring_params params = { };
-	char path[256];
+	char path[256], upath[64];
 	int *fds = calloc(n, sizeof(int)), ring, *ids = calloc(n, sizeof(int));
 	long long tf, tu;
 	size_t bf, bu;
@@ -256,9 +279,8 @@ static void bench_list(int n, int reps)
 		close(fds[i]);
 
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", devfd);
-	tf = time_read(path, reps, &bf);
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", ring);
-	tu = time_read(path, reps, &bu);
+	snprintf(upath, sizeof(upath), "/proc/self/fdinfo/%d", ring);
+	time_pair(path, upath, reps, &tf, &tu, &bf, &bu);
 	printf("list_fuse_ns %d %lld\n", n, tf);
 	printf("list_uring_ns %d %lld\n", n, tu);
 	printf("list_fuse_bytes %d %zu\n", n, bf);
@@ -270,7 +292,8 @@ static void bench_list(int n, int reps)
 
 static void bench_file(int reps)
 {
-	char path[256];
+	char path[256], tpath[64];
+	long long tf, tt;
 	int fd, tfd;
 	size_t b;
 
@@ -284,9 +307,10 @@ static void bench_file(int reps)
 	if (fd < 0 || tfd < 0)
 		die("open");
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	printf("file_fuse_ns %lld\n", time_read(path, reps, &b));
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", tfd);
-	printf("file_tmpfs_ns %lld\n", time_read(path, reps, &b));
+	snprintf(tpath, sizeof(tpath), "/proc/self/fdinfo/%d", tfd);
+	time_pair(path, tpath, reps, &tf, &tt, &b, &b);
+	printf("file_fuse_ns %lld\n", tf);
+	printf("file_tmpfs_ns %lld\n", tt);
 	/* Close while the server thread lives: FUSE_FLUSH needs an answer */
 	close(fd);
 	close(tfd);
@@ -303,17 +327,23 @@ static void *reader(void *arg)
 
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%ld", (long)arg);
 	while (!atomic_load(&reader_stop)) {
-		time_read(path, 1, &b);
+		time_read(path, &b);
 		atomic_fetch_add(&reader_reads, 1);
 	}
 	return NULL;
 }
 
-static void ioctl_round(const char *name, int reps)
+/* @reps BACKING_OPEN+CLOSE pairs, their latencies stored from @t on */
+static void ioctl_round(long long *t, int reps, int reader_fd)
 {
 	char path[256];
-	long long *t = calloc(reps, sizeof(*t));
+	pthread_t th;
 
+	if (reader_fd >= 0) {
+		atomic_store(&reader_stop, false);
+		pthread_create(&th, NULL, reader, (void *)(long)reader_fd);
+		usleep(10000);	/* let the reader get going */
+	}
 	snprintf(path, sizeof(path), "%s/f000000", lower);
 	for (int r = 0; r < reps; r++) {
 		long long t0 = now_ns();
@@ -321,45 +351,57 @@ static void ioctl_round(const char *name, int reps)
 		backing_close(backing_open(path));
 		t[r] = now_ns() - t0;
 	}
-	printf("%s_median_ns %lld\n", name, pct(t, reps, 50));
-	printf("%s_p99_ns %lld\n", name, pct(t, reps, 99));
-	free(t);
+	if (reader_fd >= 0) {
+		atomic_store(&reader_stop, true);
+		pthread_join(th, NULL);
+	}
 }
+
+#define IOCTL_ROUNDS 3
 
 static void bench_ioctl(int n, int reps)
 {
+	static const char * const name[] = {
+		"ioctl_alone", "ioctl_with_other_reader", "ioctl_with_reader"
+	};
+	long long *t[3];
 	char path[256];
-	pthread_t t;
-	int other;
+	int other, fd[3];
 
 	make_files(n);
-	snprintf(path, sizeof(path), "%s/f000000", lower);
 	for (int i = 0; i < n; i++) {
 		snprintf(path, sizeof(path), "%s/f%06d", lower, i);
 		if (backing_open(path) <= 0)
 			die("backing_open");
 	}
-	/* Warm up (not reported): the first round runs slower */
-	for (int r = 0; r < reps; r++)
-		backing_close(backing_open(path));
-	ioctl_round("ioctl_alone", reps);
 	/*
 	 * Control: a reader as busy, of a file unrelated to the connection
 	 * (a tmpfs file's fdinfo), to tell CPU sharing from lock contention
 	 */
 	snprintf(path, sizeof(path), "%s/f000001", lower);
 	other = open(path, O_RDONLY);
-	pthread_create(&t, NULL, reader, (void *)(long)other);
-	ioctl_round("ioctl_with_other_reader", reps);
-	atomic_store(&reader_stop, true);
-	pthread_join(t, NULL);
-	atomic_store(&reader_stop, false);
-	atomic_store(&reader_reads, 0);
-	pthread_create(&t, NULL, reader, (void *)(long)devfd);
-	ioctl_round("ioctl_with_reader", reps);
-	atomic_store(&reader_stop, true);
-	pthread_join(t, NULL);
-	printf("ioctl_reader_reads %ld\n", atomic_load(&reader_reads));
+	fd[0] = -1, fd[1] = other, fd[2] = devfd;
+	/* Warm up (not reported): the first round runs slower */
+	t[0] = calloc((size_t)reps * IOCTL_ROUNDS, sizeof(long long));
+	ioctl_round(t[0], reps, -1);
+	for (int c = 1; c < 3; c++)
+		t[c] = calloc((size_t)reps * IOCTL_ROUNDS, sizeof(long long));
+	/* Rounds interleaved: alone, control, reader, alone, ... */
+	for (int round = 0; round < IOCTL_ROUNDS; round++)
+		for (int c = 0; c < 3; c++) {
+			if (c == 2)
+				atomic_store(&reader_reads, 0);
+			ioctl_round(t[c] + (size_t)round * reps, reps, fd[c]);
+			if (c == 2)
+				printf("ioctl_reader_reads_%d %ld\n", round,
+				       atomic_load(&reader_reads));
+		}
+	for (int c = 0; c < 3; c++) {
+		printf("%s_median_ns %lld\n", name[c], pct(t[c], reps * IOCTL_ROUNDS, 50));
+		printf("%s_p99_ns %lld\n", name[c], pct(t[c], reps * IOCTL_ROUNDS, 99));
+		free(t[c]);
+	}
+	close(other);
 }
 
 static void bench_read(size_t bs, int mb)
@@ -392,6 +434,22 @@ static void bench_read(size_t bs, int mb)
 	close(fd);
 }
 
+static void hold(int n)
+{
+	char path[256], c;
+
+	make_files(n);
+	for (int i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/f%06d", lower, i);
+		if (backing_open(path) <= 0)
+			die("backing_open");
+	}
+	printf("%d %d\n", getpid(), devfd);
+	fflush(stdout);
+	while (read(0, &c, 1) > 0)
+		;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -405,6 +463,8 @@ int main(int argc, char **argv)
 		bench_ioctl(atoi(argv[2]), atoi(argv[3]));
 	else if (!strcmp(argv[1], "read") && argc == 4)
 		bench_read(atoi(argv[2]), atoi(argv[3]));
+	else if (!strcmp(argv[1], "hold") && argc == 3)
+		hold(atoi(argv[2]));
 	else
 		return 2;
 	umount2(mnt, MNT_DETACH);

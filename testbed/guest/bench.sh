@@ -20,23 +20,56 @@ for n in 1000 10000 100000; do
 	"$bench" list $n $reps >>"$out"
 done
 "$bench" file 1001 >>"$out"
-"$bench" ioctl 10000 2001 >>"$out"
+"$bench" ioctl 10000 3001 >>"$out"
 
 # lsfd with and without the FUSE columns against stock lsfd, on the same
-# processes: a FUSE passthrough server with its app fd, plus everything else
+# processes: a FUSE passthrough server with its app fd, plus everything else.
+# The four commands run round-robin, 15 rounds, and each gets the median of
+# its 15 wall times.  Control: stock and patched lsfd with four other
+# columns added (+POS,FLAGS,DELETED,OWNER): what any four columns cost.
 coproc MKFDS { "$ul_obj/test_mkfds" fuse-passthrough 3 4 dir=/tmp; }
 read -r -u "${MKFDS[0]}" _ _ _
-med() {	# med CMD...: median wall time in ns of 15 runs
-	local t=()
-	for _ in $(seq 15); do
-		s=$(date +%s%N); "$@" >/dev/null 2>&1; e=$(date +%s%N)
-		t+=($((e - s)))
-	done
-	printf '%s\n' "${t[@]}" | sort -n | sed -n 8p
+fuse_cols=+FUSE.CONN,FUSE.OPEN-FLAGS,FUSE.BACKING-ID,FUSE.BACKING
+other_cols=+POS,FLAGS,DELETED,OWNER
+declare -A t=()
+ns() {	# ns NAME CMD...: append the wall time of CMD in ns to t[NAME]
+	local name=$1 s e
+	shift
+	s=$(date +%s%N); "$@" >/dev/null 2>&1; e=$(date +%s%N)
+	t[$name]+="$((e - s)) "
 }
-echo "lsfd_stock_ns $(med "$ul_base_obj/lsfd")" >>"$out"
-echo "lsfd_patched_ns $(med "$ul_obj/lsfd")" >>"$out"
-echo "lsfd_patched_fuse_ns $(med "$ul_obj/lsfd" -o +FUSE.CONN,FUSE.OPEN-FLAGS,FUSE.BACKING-ID,FUSE.BACKING)" >>"$out"
-echo "lsfd_stock_ns2 $(med "$ul_base_obj/lsfd")" >>"$out"
+med() {	# med NAME: median of t[NAME]
+	printf '%s\n' ${t[$1]} | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+"$ul_base_obj/lsfd" >/dev/null; "$ul_obj/lsfd" >/dev/null	# warm the page cache
+for _ in $(seq 15); do
+	ns lsfd_stock_ns "$ul_base_obj/lsfd"
+	ns lsfd_patched_ns "$ul_obj/lsfd"
+	ns lsfd_patched_fuse_ns "$ul_obj/lsfd" -o "$fuse_cols"
+	ns lsfd_stock_other_ns "$ul_base_obj/lsfd" -o "$other_cols"
+	ns lsfd_patched_other_ns "$ul_obj/lsfd" -o "$other_cols"
+done
+for k in lsfd_stock_ns lsfd_patched_ns lsfd_patched_fuse_ns lsfd_stock_other_ns lsfd_patched_other_ns; do
+	echo "$k $(med $k)" >>"$out"
+done
 echo DONE >&"${MKFDS[1]}"
 wait "$MKFDS_PID"
+
+# lsfd on one FUSE server holding N backing ids, against reading the fdinfo
+# of its /dev/fuse alone: what lsfd adds on top of the kernel's listing
+for n in 1000 10000; do
+	coproc HOLD { "$bench" hold $n; }
+	read -r -u "${HOLD[0]}" pid devfd
+	t=()
+	for _ in $(seq 5); do
+		ns fdinfo cat "/proc/$pid/fdinfo/$devfd"
+		ns lsfd "$ul_obj/lsfd" -p "$pid" -o +FUSE.BACKING
+	done
+	lines=$("$ul_obj/lsfd" -p "$pid" -n -o FUSE.BACKING | grep -c ': ')
+	echo "lsfd_ids_ns $n $(med lsfd)" >>"$out"
+	echo "lsfd_ids_fdinfo_ns $n $(med fdinfo)" >>"$out"
+	echo "lsfd_ids_listed $n $lines" >>"$out"
+	fd=${HOLD[1]}
+	exec {fd}>&-
+	wait "$HOLD_PID"
+done
