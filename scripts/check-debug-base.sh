@@ -30,7 +30,7 @@ grep -q '^ok .*kmemleak: no leak' "$log" ||
 	die "kmemleak reports leaks, or did not run, on the base debug kernel (see $outdir/kmemleak.log)"
 [ -s "$outdir/stress.log" ] || die "the stress test did not run on the base debug kernel"
 counter() {	# counter NAME: a counter from the stress test's report
-	sed -nE "s/^  $1 +([0-9]+)\$/\\1/p" "$outdir/stress.log"
+	sed -nE "s|^  $1 +([0-9]+)\$|\\1|p" "$outdir/stress.log"
 }
 [ "$(counter 'malformed fdinfo reads')" = 0 ] ||
 	die "malformed fdinfo reads on the base kernel: the stress test's format check is wrong"
@@ -40,5 +40,7 @@ for what in 'app opens in passthrough mode' '/dev/fuse fdinfo reads' 'FUSE file 
 	[ -n "$n" ] && [ "$n" -gt 0 ] || die "the stress run on the base kernel did no \"$what\""
 done
 stage "negative control on the base debug kernel: kernel log clean, kmemleak empty"
-sed -n '/^stress:/,$p' "$outdir/stress.log" | sed 's/^/    /'
+sed -n '/^stress:/,$p' "$outdir/stress.log" | grep -vxE 'PASS|FAIL' | sed 's/^/    /'
+note "selftests failed there: $(grep -c '^not ok' "$outdir/fuse_fdinfo_test.tap") of $(grep -cE '^(not )?ok' "$outdir/fuse_fdinfo_test.tap")"
+note "stress test: $(sed -n 's/^scale: //p' "$outdir/stress.log" | head -1)"
 note "as expected, only the checks of the series' features failed there"
