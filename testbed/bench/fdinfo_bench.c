@@ -16,7 +16,9 @@
  *                                 unrelated fdinfo (control), and with a
  *                                 reader looping over the same connection's
  *                                 /dev/fuse fdinfo (N ids there); three
- *                                 interleaved rounds of REPS pairs each
+ *                                 interleaved rounds of REPS pairs each, a
+ *                                 round with a reader lasting until it made
+ *                                 three full reads
  *   fdinfo_bench read SIZE MB     passthrough read throughput, SIZE-byte reads
  *   fdinfo_bench hold N           register N backing ids, print "PID DEVFD",
  *                                 and hold them until stdin is closed (for
@@ -333,21 +335,34 @@ static void *reader(void *arg)
 	return NULL;
 }
 
-/* @reps BACKING_OPEN+CLOSE pairs, their latencies stored from @t on */
-static void ioctl_round(long long *t, int reps, int reader_fd)
+#define IOCTL_ROUNDS	3
+#define IOCTL_READS	3	/* full reads a reader makes during a round, at least */
+#define IOCTL_CAP	20	/* a round stops at IOCTL_CAP * reps pairs */
+
+/*
+ * @reps BACKING_OPEN+CLOSE pairs, their latencies stored from @t on; with a
+ * reader, more pairs until it made IOCTL_READS full reads.  Returns the
+ * number of pairs.
+ */
+static int ioctl_round(long long *t, int reps, int reader_fd)
 {
 	char path[256];
 	pthread_t th;
+	int r;
 
 	if (reader_fd >= 0) {
 		atomic_store(&reader_stop, false);
+		atomic_store(&reader_reads, 0);
 		pthread_create(&th, NULL, reader, (void *)(long)reader_fd);
 		usleep(10000);	/* let the reader get going */
 	}
 	snprintf(path, sizeof(path), "%s/f000000", lower);
-	for (int r = 0; r < reps; r++) {
-		long long t0 = now_ns();
+	for (r = 0; r < IOCTL_CAP * reps; r++) {
+		long long t0;
 
+		if (r >= reps && (reader_fd < 0 || atomic_load(&reader_reads) >= IOCTL_READS))
+			break;
+		t0 = now_ns();
 		backing_close(backing_open(path));
 		t[r] = now_ns() - t0;
 	}
@@ -355,18 +370,18 @@ static void ioctl_round(long long *t, int reps, int reader_fd)
 		atomic_store(&reader_stop, true);
 		pthread_join(th, NULL);
 	}
+	return r;
 }
-
-#define IOCTL_ROUNDS 3
 
 static void bench_ioctl(int n, int reps)
 {
 	static const char * const name[] = {
 		"ioctl_alone", "ioctl_with_other_reader", "ioctl_with_reader"
 	};
+	size_t cap = (size_t)IOCTL_CAP * reps * IOCTL_ROUNDS;
 	long long *t[3];
+	int other, fd[3], nr[3] = { 0 };
 	char path[256];
-	int other, fd[3];
 
 	make_files(n);
 	for (int i = 0; i < n; i++) {
@@ -381,24 +396,22 @@ static void bench_ioctl(int n, int reps)
 	snprintf(path, sizeof(path), "%s/f000001", lower);
 	other = open(path, O_RDONLY);
 	fd[0] = -1, fd[1] = other, fd[2] = devfd;
+	for (int c = 0; c < 3; c++)
+		t[c] = calloc(cap, sizeof(long long));
 	/* Warm up (not reported): the first round runs slower */
-	t[0] = calloc((size_t)reps * IOCTL_ROUNDS, sizeof(long long));
 	ioctl_round(t[0], reps, -1);
-	for (int c = 1; c < 3; c++)
-		t[c] = calloc((size_t)reps * IOCTL_ROUNDS, sizeof(long long));
 	/* Rounds interleaved: alone, control, reader, alone, ... */
 	for (int round = 0; round < IOCTL_ROUNDS; round++)
 		for (int c = 0; c < 3; c++) {
-			if (c == 2)
-				atomic_store(&reader_reads, 0);
-			ioctl_round(t[c] + (size_t)round * reps, reps, fd[c]);
+			nr[c] += ioctl_round(t[c] + nr[c], reps, fd[c]);
 			if (c == 2)
 				printf("ioctl_reader_reads_%d %ld\n", round,
 				       atomic_load(&reader_reads));
 		}
 	for (int c = 0; c < 3; c++) {
-		printf("%s_median_ns %lld\n", name[c], pct(t[c], reps * IOCTL_ROUNDS, 50));
-		printf("%s_p99_ns %lld\n", name[c], pct(t[c], reps * IOCTL_ROUNDS, 99));
+		printf("%s_pairs %d\n", name[c], nr[c]);
+		printf("%s_median_ns %lld\n", name[c], pct(t[c], nr[c], 50));
+		printf("%s_p99_ns %lld\n", name[c], pct(t[c], nr[c], 99));
 		free(t[c]);
 	}
 	close(other);
