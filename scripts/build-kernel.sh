@@ -4,9 +4,10 @@
 # build-kernel.sh SRC OBJ [FRAGMENT...]
 #
 # Configure (x86_64 tinyconfig + testbed/kernel.config + the fuse selftest
-# config + any extra FRAGMENTs) and build bzImage of the kernel tree SRC into
-# OBJ, through ccache.  Reconfigures only when a fragment changed.  Prints
-# stage names and a progress count; the compiler output goes to OBJ/build.log.
+# config + any extra FRAGMENTs) and build bzImage and the UAPI headers
+# (OBJ/usr/include) of the kernel tree SRC into OBJ, through ccache.
+# Reconfigures only when a fragment changed.  Prints stage names and a
+# progress count; the compiler output goes to OBJ/build.log.
 
 source "$(dirname "$0")/lib.sh"
 
@@ -71,3 +72,8 @@ fi
 n=$(grep -c '^  CC ' "$obj/build.log" || true)
 [ "$n" -lt 1000 ] || echo "$n" >"$CACHE/kernel-files"
 note "bzImage ready in $(($(date +%s) - start))s: $obj/arch/x86/boot/bzImage"
+# Its UAPI headers, for everything built against this kernel's
+# <linux/fuse.h> (selftests, lsfd's test helper, libfuse, the benchmarks)
+"${mk[@]}" -s headers >"$obj/headers.log" 2>&1 ||
+	{ cat "$obj/headers.log"; die "make headers failed"; }
+note "UAPI headers: $obj/usr/include"

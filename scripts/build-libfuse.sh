@@ -11,6 +11,7 @@ source "$(dirname "$0")/lib.sh"
 src=$(cd "${1:?usage: build-libfuse.sh SRC OBJ [UAPI_INCLUDE_DIR]}" && pwd)
 obj=${2:?}
 uapi=${3:-}
+[ -z "$uapi" ] || [ -f "$uapi/linux/fuse.h" ] || die "no UAPI headers in $uapi (scripts/build-kernel.sh makes them)"
 args=(--buildtype=debugoptimized -Dexamples=true -Dutils=true -Dtests=true
       -Denable-io-uring=false -Dudevrulesdir=/tmp/unused-udev-rules
       -Dinitscriptdir=)

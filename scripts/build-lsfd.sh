@@ -15,6 +15,7 @@ source "$(dirname "$0")/lib.sh"
 src=$(cd "${1:?usage: build-lsfd.sh SRC OBJ}" && pwd)
 obj=${2:?usage: build-lsfd.sh SRC OBJ}
 uapi=${3:-}
+[ -z "$uapi" ] || [ -f "$uapi/linux/fuse.h" ] || die "no UAPI headers in $uapi (scripts/build-kernel.sh makes them)"
 cargs=()
 [ -z "$uapi" ] || cargs=(-Dc_args="-isystem $uapi")
 
