@@ -90,25 +90,18 @@ static bool is_backing_id_key(const char *key, uint32_t *id)
 }
 
 /*
- * Add a "<id>: <path>" line to the /dev/fuse list.  The buffer grows by
- * doubling: a server may hold a hundred thousand backing files, and
- * appending with xstrfappend() would be quadratic in their number.
+ * Add a "<id>: <path>" line to the /dev/fuse list.  A server may hold a
+ * hundred thousand backing files: the buffer grows in large chunks, where
+ * xstrfappend() would copy the whole list for every line.
  */
-static void append_backing(struct fuse_data *data, uint32_t id, const char *path)
+static void append_backing(struct ul_buffer *list, uint32_t id, const char *path)
 {
 	char num[sizeof("\n4294967295: ")];
-	size_t nlen = snprintf(num, sizeof(num), "%s%u: ",
-			       data->backing_len ? "\n" : "", id);
-	size_t plen = strlen(path);
-	size_t need = data->backing_len + nlen + plen + 1;
 
-	if (need > data->backing_size) {
-		data->backing_size = max(need, 2 * data->backing_size);
-		data->backing = xrealloc(data->backing, data->backing_size);
-	}
-	memcpy(data->backing + data->backing_len, num, nlen);
-	memcpy(data->backing + data->backing_len + nlen, path, plen + 1);
-	data->backing_len += nlen + plen;
+	ul_buffer_set_chunksize(list, 64 * 1024);
+	snprintf(num, sizeof(num), "%s%u: ", ul_buffer_is_empty(list) ? "" : "\n", id);
+	if (ul_buffer_append_string(list, num) || ul_buffer_append_string(list, path))
+		err(EXIT_FAILURE, _("failed to allocate output data"));
 }
 
 int fuse_handle_fdinfo(struct fuse_data *data, const char *key,
@@ -134,8 +127,6 @@ int fuse_handle_fdinfo(struct fuse_data *data, const char *key,
 	} else if (strcmp(key, "fuse_backing_file") == 0) {
 		free(data->backing);
 		data->backing = decode_path(value);
-		data->backing_len = strlen(data->backing);
-		data->backing_size = data->backing_len + 1;
 		return 1;
 	} else if (strcmp(key, "fuse_backing_files") == 0) {
 		if (ul_strtou32(value, &data->nbacking, 10) < 0)
@@ -145,7 +136,7 @@ int fuse_handle_fdinfo(struct fuse_data *data, const char *key,
 	} else if (data->has_nbacking && is_backing_id_key(key, &id)) {
 		char *path = decode_path(value);
 
-		append_backing(data, id, path);
+		append_backing(&data->backing_list, id, path);
 		free(path);
 		return 1;
 	}
@@ -171,9 +162,12 @@ bool fuse_fill_column(struct fuse_data *data, int column_id, char **str)
 {
 	switch (column_id) {
 	case COL_FUSE_BACKING:
-		if (!data->backing)
+		if (data->backing)
+			*str = xstrdup(data->backing);
+		else if (!ul_buffer_is_empty(&data->backing_list))
+			*str = xstrdup(ul_buffer_get_data(&data->backing_list, NULL, NULL));
+		else
 			return false;
-		*str = xstrdup(data->backing);
 		return true;
 	case COL_FUSE_BACKING_ID:
 		if (!data->has_backing_id)

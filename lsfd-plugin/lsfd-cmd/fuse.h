@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "buffer.h"
+
 /*
  * What the kernel shows in the fdinfo of a FUSE file (fuse_connection,
  * fuse_open_flags, fuse_backing_id, fuse_backing_file) and of a /dev/fuse
@@ -28,9 +30,8 @@ struct fuse_data {
 	uint32_t open_flags;	/* FOPEN_* */
 	uint32_t backing_id;	/* 0: the server closed the id */
 	uint32_t nbacking;	/* number of registered backing files */
-	char *backing;		/* path, or "<id>: <path>" lines */
-	size_t backing_len;	/* strlen(backing) */
-	size_t backing_size;	/* allocated for backing */
+	char *backing;		/* path of a FUSE file's backing file */
+	struct ul_buffer backing_list;	/* "<id>: <path>" lines of /dev/fuse */
 };
 
 int fuse_handle_fdinfo(struct fuse_data *, const char *, const char *);
@@ -41,6 +42,7 @@ static inline void __attribute__((nonnull(1)))
 fuse_free(struct fuse_data *data)
 {
 	free(data->backing);
+	ul_buffer_free_data(&data->backing_list);
 }
 
 #endif /* UTIL_LINUX_LSFD_FUSE_H */
