@@ -283,6 +283,16 @@ static void bench_list(int n, int reps)
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", devfd);
 	snprintf(upath, sizeof(upath), "/proc/self/fdinfo/%d", ring);
 	time_pair(path, upath, reps, &tf, &tu, &bf, &bu);
+	/*
+	 * Both must have listed every entry ("%5u: /..." is 10 bytes at
+	 * least): io_uring only trylocks its ring and then lists nothing, a
+	 * baseline that would be bogus.
+	 */
+	if (bf < (size_t)n * 10 || bu < (size_t)n * 10) {
+		fprintf(stderr, "list %d: fdinfo of %zu and %zu bytes, too short for the list\n",
+			n, bf, bu);
+		exit(1);
+	}
 	printf("list_fuse_ns %d %lld\n", n, tf);
 	printf("list_uring_ns %d %lld\n", n, tu);
 	printf("list_fuse_bytes %d %zu\n", n, bf);
