@@ -483,9 +483,29 @@ FIXTURE_SETUP(fdinfo)
 
 FIXTURE_TEARDOWN(fdinfo)
 {
-	/* The process exits next: the server thread and fds go with it */
-	if (self->serving)
+	char path[64];
+	int fd;
+
+	/*
+	 * The process exits next: the server thread and fds go with it.
+	 * Abort the connection first: the exit flushes the files a failed
+	 * ASSERT left open on the mount after the server thread is gone,
+	 * and a FUSE_FLUSH that nobody answers would hang until the
+	 * harness's timeout.
+	 */
+	if (self->serving) {
+		mount("fusectl", "/sys/fs/fuse/connections", "fusectl", 0, NULL);
+		snprintf(path, sizeof(path), "/sys/fs/fuse/connections/%u/abort",
+			 self->conn);
+		fd = open(path, O_WRONLY);
+		if (fd >= 0) {
+			if (write(fd, "1", 1) != 1)
+				TH_LOG("abort of connection %u: %s", self->conn,
+				       strerror(errno));
+			close(fd);
+		}
 		umount2(self->mnt, MNT_DETACH);
+	}
 	if (self->base[0])
 		umount2(self->base, MNT_DETACH);
 }
