@@ -350,11 +350,11 @@ static void *reader(void *arg)
 #define IOCTL_CAP	20	/* a round stops at IOCTL_CAP * reps pairs */
 
 /*
- * @reps BACKING_OPEN+CLOSE pairs, their latencies stored from @t on; with a
- * reader, more pairs until it made IOCTL_READS full reads.  Returns the
- * number of pairs.
+ * At least @min BACKING_OPEN+CLOSE pairs, their latencies stored from @t on;
+ * with a reader, more until it made IOCTL_READS full reads, at most @max.
+ * Returns the number of pairs.
  */
-static int ioctl_round(long long *t, int reps, int reader_fd)
+static int ioctl_round(long long *t, int min, int max, int reader_fd)
 {
 	char path[256];
 	pthread_t th;
@@ -367,10 +367,10 @@ static int ioctl_round(long long *t, int reps, int reader_fd)
 		usleep(10000);	/* let the reader get going */
 	}
 	snprintf(path, sizeof(path), "%s/f000000", lower);
-	for (r = 0; r < IOCTL_CAP * reps; r++) {
+	for (r = 0; r < max; r++) {
 		long long t0;
 
-		if (r >= reps && (reader_fd < 0 || atomic_load(&reader_reads) >= IOCTL_READS))
+		if (r >= min && (reader_fd < 0 || atomic_load(&reader_reads) >= IOCTL_READS))
 			break;
 		t0 = now_ns();
 		backing_close(backing_open(path));
@@ -409,15 +409,21 @@ static void bench_ioctl(int n, int reps)
 	for (int c = 0; c < 3; c++)
 		t[c] = calloc(cap, sizeof(long long));
 	/* Warm up (not reported): the first round runs slower */
-	ioctl_round(t[0], reps, -1);
-	/* Rounds interleaved: alone, control, reader, alone, ... */
-	for (int round = 0; round < IOCTL_ROUNDS; round++)
-		for (int c = 0; c < 3; c++) {
-			nr[c] += ioctl_round(t[c] + nr[c], reps, fd[c]);
-			if (c == 2)
-				printf("ioctl_reader_reads_%d %ld\n", round,
-				       atomic_load(&reader_reads));
-		}
+	ioctl_round(t[0], reps, reps, -1);
+	/*
+	 * Rounds interleaved: reader, alone, control, reader, ...  A round
+	 * with the reader of /dev/fuse lasts until it read the whole list
+	 * IOCTL_READS times; the alone and control rounds after it then make
+	 * as many pairs, so that the three p99 come from samples of one size.
+	 */
+	for (int round = 0; round < IOCTL_ROUNDS; round++) {
+		int k = ioctl_round(t[2] + nr[2], reps, IOCTL_CAP * reps, fd[2]);
+
+		printf("ioctl_reader_reads_%d %ld\n", round, atomic_load(&reader_reads));
+		nr[2] += k;
+		for (int c = 0; c < 2; c++)
+			nr[c] += ioctl_round(t[c] + nr[c], k, k, fd[c]);
+	}
 	for (int c = 0; c < 3; c++) {
 		printf("%s_pairs %d\n", name[c], nr[c]);
 		printf("%s_median_ns %lld\n", name[c], pct(t[c], nr[c], 50));
