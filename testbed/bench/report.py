@@ -127,8 +127,9 @@ pairs = ["%d/%d/%d" % (b.get("ioctl_alone_pairs", 0), b.get("ioctl_with_other_re
          for b in patched]
 compare("3. BACKING_OPEN+CLOSE, median, reader of the same /dev/fuse",
         "ioctl_with_reader_median_ns", "ioctl_alone_median_ns", us, "alone: ", "", None,
-        "; pairs alone/control/with reader per boot %s, in 3 interleaved rounds; "
-        "full reads of the 10000 ids meanwhile %s" % (", ".join(pairs), "/".join("%d" % r for r in reads)))
+        "; pairs alone/control/with reader per boot %s, in %d interleaved rounds; "
+        "full reads of the 10000 ids meanwhile %s" % (", ".join(pairs), patched[0].get("ioctl_rounds", 3),
+                                                     "/".join("%d" % r for r in reads)))
 compare("3. BACKING_OPEN+CLOSE, p99, reader of the same /dev/fuse",
         "ioctl_with_reader_p99_ns", "ioctl_alone_p99_ns", us, "alone: ", "p99 within 1.2x", 1.2)
 compare("3. control: p99, reader of an unrelated fdinfo", "ioctl_with_other_reader_p99_ns",
