@@ -9,11 +9,5 @@ source "$(dirname "$0")/lib.sh"
 src=${1:?usage: base-worktree.sh SRC DIR}
 dir=${2:?usage: base-worktree.sh SRC DIR}
 base=$(git -C "$src" rev-parse "base^{commit}")
-if [ ! -e "$dir/.git" ]; then
-	stage "base worktree: $dir"
-	git -C "$src" worktree prune
-	git -C "$src" worktree add -q --detach "$dir" "$base"
-elif [ "$(git -C "$dir" rev-parse HEAD)" != "$base" ]; then
-	git -C "$dir" checkout -q -f --detach "$base"
-fi
+worktree_at "$src" "$dir" "$base"
 note "base tree: $dir at $(git -C "$dir" log -1 --format='%h %s')"

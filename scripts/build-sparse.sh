@@ -7,17 +7,15 @@
 source "$(dirname "$0")/lib.sh"
 
 bin=$CACHE/sparse/bin/sparse
-if [ -x "$bin" ] && "$TOP/build/linux/scripts/checker-valid.sh" "$bin" -m64 2>/dev/null | grep -qx 1; then
+if [ -x "$bin" ] && "$BUILD/linux/scripts/checker-valid.sh" "$bin" -m64 2>/dev/null | grep -qx 1; then
 	echo "$bin"
 	exit 0
 fi
-"$TOP/scripts/fetch-sources.sh" sparse >&2
-# shellcheck disable=SC1091
-source "$DL/versions"
-stage "building sparse $SPARSE_DEB_VERSION" >&2
+upstream_source sparse
+stage "building sparse $SRC_VERSION" >&2
 rm -rf "$BUILD/sparse-src"
 mkdir -p "$BUILD/sparse-src"
-tar -C "$BUILD/sparse-src" --strip-components=1 -xaf "$SPARSE_TARBALL"
+tar -C "$BUILD/sparse-src" --strip-components=1 -xaf "$SRC_FILE"
 make -s -C "$BUILD/sparse-src" -j"$(nproc)" PREFIX="$CACHE/sparse" \
 	HAVE_LIBXML=no HAVE_SQLITE=no HAVE_GTK=no HAVE_LLVM=no sparse >"$BUILD/sparse-src/build.log" 2>&1 ||
 	{ cat "$BUILD/sparse-src/build.log" >&2; die "sparse build failed"; }

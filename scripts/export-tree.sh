@@ -15,15 +15,6 @@ project=${1:?usage: export-tree.sh PROJECT DIR}
 dir=${2:?usage: export-tree.sh PROJECT DIR}
 out=$TOP/patches/$project
 
-unmap_path() {
-	case "$project:$1" in
-	linux:tools/testing/selftests/*) echo "selftests/${1#tools/testing/selftests/}" ;;
-	util-linux:*) echo "lsfd-plugin/$1" ;;
-	libfuse:*) echo "libfuse/$1" ;;
-	*) echo "$1" ;;
-	esac
-}
-
 git -C "$dir" diff --quiet HEAD || die "$dir has uncommitted changes: commit them first"
 base=$(git -C "$dir" rev-parse "base^{commit}")
 mapfile -t commits < <(git -C "$dir" rev-list --reverse "$base..HEAD")
@@ -42,9 +33,9 @@ for c in "${commits[@]}"; do
 	excl=() adds=()
 	while read -r f; do
 		for o in "${ours[@]}"; do
-			if [ "$f" = "$o" ]; then
+			if [ "$f" = "$o" ] && [ -n "$(from_upstream "$project" "$f")" ]; then
 				excl+=(":(exclude)$f")
-				adds+=("$(unmap_path "$f")")
+				adds+=("$(from_upstream "$project" "$f")")
 			fi
 		done
 	done < <(git -C "$dir" diff-tree --no-commit-id --name-only --diff-filter=A -r "$c")
@@ -63,7 +54,8 @@ for c in "${commits[@]}"; do
 done
 
 for f in "${ours[@]}"; do
-	r=$(unmap_path "$f")
+	r=$(from_upstream "$project" "$f")
+	[ -n "$r" ] || continue # no folder of ours: the file stays in its patch
 	mkdir -p "$TOP/$(dirname "$r")"
 	git -C "$dir" show "HEAD:$f" >"$TOP/$r"
 	if [ "$(git -C "$dir" ls-tree HEAD -- "$f" | cut -d' ' -f1)" = 100755 ]; then

@@ -1,20 +1,17 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Fetch the upstream sources this project changes, from Debian's archive,
-# with a private apt configuration (own sources.list and state under
-# $CACHE/apt); the machine's apt sources are never touched.
+# fetch-sources.sh [NAME...]
 #
-#   linux-source-7.2   newest 7.2.y binary package (holds the kernel tarball)
-#   util-linux         newest 2.42.y .orig.tar.xz
-#   fuse3              newest 3.18.y .orig.tar.gz
-#   virtme-ng          the test bed's VM runner (.deb, architecture all)
-#   sparse             newest .orig.tar.xz (the kernel needs a newer sparse
-#                      than Debian 12's 0.6.4; built by scripts/build-sparse.sh)
-#
-# Writes $DL/versions (shell assignments) naming what was fetched.
-# Usage: fetch-sources.sh [linux] [util-linux] [fuse3] [virtme-ng]
-#        (default: the three sources)
+# Fetch upstream sources and tools named in testbed/projects.conf from
+# Debian's archive, with a private apt configuration (own sources.list and
+# state under $CACHE/apt); the machine's apt sources are never touched.
+# For each NAME, the newest version of its series is fetched and recorded in
+# $DL/NAME.source (SRC_VERSION, SRC_PACKAGE, SRC_FILE), written only once the
+# file is complete.  Scripts do not call this directly: upstream_source()
+# in lib.sh does, the first time it needs NAME.  Run by hand (make sources)
+# to move to the newest version Debian serves.
+# Default NAMEs: linux util-linux libfuse.
 
 source "$(dirname "$0")/lib.sh"
 
@@ -35,7 +32,7 @@ APT_OPTS=(-o "Dir::Etc::SourceList=$APTDIR/etc/sources.list"
 	  -o "APT::Sandbox::User=root")
 
 want=("$@")
-[ ${#want[@]} -gt 0 ] || want=(linux util-linux fuse3)
+[ ${#want[@]} -gt 0 ] || want=(linux util-linux libfuse)
 
 # Refresh the private index at most once an hour.
 stamp=$APTDIR/state/updated
@@ -46,19 +43,19 @@ if [ ! -f "$stamp" ] || [ -n "$(find "$stamp" -mmin +60)" ]; then
 	touch "$stamp"
 fi
 
-# newest_src PKG MAJOR.MINOR: newest source version of PKG in that series
-newest_src() {
-	apt-cache "${APT_OPTS[@]}" showsrc "$1" 2>/dev/null |
-		sed -n 's/^Version: //p' | grep "^$2\." | sort -V | tail -n 1
-}
+# newest VERSIONS SERIES: the newest of VERSIONS (one a line) in SERIES.y
+newest() { grep "^$1\." | sort -V | tail -n 1; }
 
-# fetch_orig PKG VERSION: download PKG's .orig tarball into $DL
-fetch_orig() {
-	local pkg=$1 ver=$2 uri name
+# orig PKG SERIES: download the newest SERIES.y .orig tarball of source
+# package PKG into $DL; prints "VERSION FILE"
+orig() {
+	local pkg=$1 ver uri name
+	ver=$(apt-cache "${APT_OPTS[@]}" showsrc "$pkg" 2>/dev/null |
+		sed -n 's/^Version: //p' | newest "$2")
+	[ -n "$ver" ] || die "suite $SUITE serves no source $pkg $2.y"
 	while read -r uri name _; do
 		uri=${uri//\'/}
-		case "$name" in *.orig.tar.*) ;; *) continue ;; esac
-		case "$name" in *.asc) continue ;; esac
+		case "$name" in *.orig.tar.*.asc) continue ;; *.orig.tar.*) ;; *) continue ;; esac
 		if [ ! -s "$DL/$name" ]; then
 			note "downloading $name" >&2
 			/usr/lib/apt/apt-helper -o APT::Sandbox::User=root \
@@ -66,64 +63,49 @@ fetch_orig() {
 				die "download of $uri failed"
 			mv "$DL/$name.part" "$DL/$name"
 		fi
-		echo "$name"
+		echo "$ver $DL/$name"
 		return 0
 	done < <(apt-get "${APT_OPTS[@]}" source --print-uris --only-source "$pkg=$ver" 2>/dev/null)
 	die "no .orig tarball found for $pkg $ver"
 }
 
-versions=$DL/versions
-touch "$versions"
-setv() { sed -i "/^$1=/d" "$versions"; echo "$1=$2" >>"$versions"; }
-
-# orig_pkg PKG SERIES VAR: the newest SERIES.y source of PKG, as .orig tarball;
-# records VAR_DEB_VERSION and VAR_TARBALL
-orig_pkg() {
-	local ver name
-	stage "$1 $2.y"
-	ver=$(newest_src "$1" "$2")
-	[ -n "$ver" ] || die "suite $SUITE serves no $1 $2.y"
-	name=$(fetch_orig "$1" "$ver")
-	note "$1 $ver ($name)"
-	setv "${3}_DEB_VERSION" "$ver"
-	setv "${3}_TARBALL" "$DL/$name"
-}
-
-# deb_pkg PKG VAR: the candidate .deb of PKG (architecture all); records
-# VAR_DEB_VERSION and VAR_DEB
-deb_pkg() {
-	local ver deb
-	stage "$1"
-	ver=$(apt-cache "${APT_OPTS[@]}" policy "$1" | sed -n 's/^  Candidate: //p')
-	[ -n "$ver" ] && [ "$ver" != "(none)" ] || die "suite $SUITE serves no $1"
-	deb=${1}_${ver}_all.deb
-	if [ ! -s "$DL/$deb" ]; then
-		(cd "$DL" && apt-get "${APT_OPTS[@]}" -q download "$1=$ver" >/dev/null) ||
-			die "download of $1 $ver failed"
+# deb PKG SERIES: download the candidate .deb of binary package PKG (of
+# SERIES.y unless SERIES is "-") into $DL; prints "VERSION FILE"
+deb() {
+	local pkg=$1 ver file
+	ver=$(apt-cache "${APT_OPTS[@]}" policy "$pkg" | sed -n 's/^  Candidate: //p')
+	[ -n "$ver" ] && [ "$ver" != "(none)" ] || die "suite $SUITE serves no $pkg"
+	[ "$2" = - ] || [ -n "$(newest "$2" <<<"$ver")" ] || die "$pkg $ver is not of $2.y"
+	file=$(cd "$DL" && ls "${pkg}_${ver//:/%3a}_"*.deb 2>/dev/null | head -n 1) || true
+	if [ -z "$file" ]; then
+		(cd "$DL" && apt-get "${APT_OPTS[@]}" -q download "$pkg=$ver" >/dev/null) ||
+			die "download of $pkg $ver failed"
+		file=$(cd "$DL" && ls "${pkg}_${ver//:/%3a}_"*.deb | head -n 1)
 	fi
-	note "$1 $ver"
-	setv "${2}_DEB_VERSION" "$ver"
-	setv "${2}_DEB" "$DL/$deb"
+	echo "$ver $DL/$file"
 }
 
-for w in "${want[@]}"; do
-	case "$w" in
-	linux)
-		deb_pkg linux-source-7.2 LINUX
-		source "$versions"
-		tarball=$DL/linux-source-7.2_$LINUX_DEB_VERSION.tar.xz
+for name in "${want[@]}"; do
+	read -r package series _ <<<"$(project_row "$name")" || die "$name is not in testbed/projects.conf"
+	pkg=${package%:*} kind=${package#*:}
+	if [ "$series" = - ]; then
+		stage "$name: Debian $pkg ($kind), the candidate version"
+	else
+		stage "$name: Debian $pkg ($kind), newest $series.y"
+	fi
+	read -r ver file <<<"$("$kind" "$pkg" "$series")"
+	if [ "$name" = linux ]; then
+		# The kernel tarball inside linux-source-7.2
+		tarball=$DL/${pkg}_$ver.tar.xz
 		if [ ! -s "$tarball" ]; then
 			rm -rf "$DL/deb.tmp"
-			dpkg-deb -x "$LINUX_DEB" "$DL/deb.tmp"
-			mv "$DL/deb.tmp/usr/src/linux-source-7.2.tar.xz" "$tarball"
+			dpkg-deb -x "$file" "$DL/deb.tmp"
+			mv "$DL/deb.tmp/usr/src/$pkg.tar.xz" "$tarball"
 			rm -rf "$DL/deb.tmp"
 		fi
-		setv LINUX_TARBALL "$tarball"
-		;;
-	util-linux) orig_pkg util-linux 2.42 UTIL_LINUX ;;
-	fuse3) orig_pkg fuse3 3.18 FUSE3 ;;
-	sparse) orig_pkg sparse 0 SPARSE ;;
-	virtme-ng) deb_pkg virtme-ng VIRTME_NG ;;
-	*) die "unknown source '$w'" ;;
-	esac
+		file=$tarball
+	fi
+	printf 'SRC_VERSION=%q\nSRC_PACKAGE=%q\nSRC_FILE=%q\n' "$ver" "$pkg" "$file" >"$DL/$name.source.tmp"
+	mv "$DL/$name.source.tmp" "$DL/$name.source"
+	note "$name $ver: $file"
 done

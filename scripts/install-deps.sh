@@ -38,16 +38,16 @@ fi
 
 stage "installing: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-apt-get -q update >"$CACHE/apt-update.log" 2>&1 || { mkdir -p "$CACHE"; apt-get -q update; }
+mkdir -p "$CACHE"
+apt-get -q update >"$CACHE/apt-update.log" 2>&1 ||
+	{ cat "$CACHE/apt-update.log"; die "apt-get update failed"; }
 debs=()
 for p in "${missing[@]}"; do
 	[ "$p" = virtme-ng ] || debs+=("$p")
 done
 if [[ " ${missing[*]} " == *" virtme-ng "* ]]; then
-	"$TOP/scripts/fetch-sources.sh" virtme-ng >/dev/null
-	# shellcheck disable=SC1091
-	source "$DL/versions"
-	debs+=("$VIRTME_NG_DEB")
+	upstream_source virtme-ng >/dev/null
+	debs+=("$SRC_FILE")
 fi
 apt-get -q install -y --no-install-recommends "${debs[@]}" >"$CACHE/apt-install.log" 2>&1 ||
 	{ tail -30 "$CACHE/apt-install.log"; die "apt-get install failed"; }

@@ -22,3 +22,62 @@ MIRROR=${FUSEVIS_MIRROR:-http://deb.debian.org/debian}
 stage() { printf '\n==> %s\n' "$*"; }
 note() { printf '    %s\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# project_row NAME: "package series files..." of NAME in testbed/projects.conf
+project_row() {
+	awk -v n="$1" '!/^#/ && $1 == n { $1 = ""; print substr($0, 2); found = 1 }
+		END { exit !found }' "$TOP/testbed/projects.conf"
+}
+
+# upstream_source NAME: set SRC_VERSION, SRC_PACKAGE and SRC_FILE (the
+# tarball or .deb) of NAME.  The first call on a machine fetches it from
+# Debian's archive; later ones read the record fetch-sources.sh wrote, so
+# every script of every make command sees the same version.
+upstream_source() {
+	local rec=$DL/$1.source
+	SRC_VERSION='' SRC_PACKAGE='' SRC_FILE=''
+	# shellcheck disable=SC1090
+	[ -s "$rec" ] && source "$rec"
+	if [ -z "$SRC_VERSION" ] || [ ! -s "$SRC_FILE" ]; then
+		"$TOP/scripts/fetch-sources.sh" "$1" >&2
+		# shellcheck disable=SC1090
+		source "$rec"
+	fi
+	[ -n "$SRC_VERSION" ] && [ -s "$SRC_FILE" ] || die "fetching $1 recorded no source in $rec"
+}
+
+# to_upstream PROJECT PATH: the upstream path of our file PATH (empty if
+# none of PROJECT's folders holds it); from_upstream PROJECT PATH: the
+# inverse (empty if the file has no folder of ours and stays in its patch)
+to_upstream() {
+	local m ours up
+	for m in $(project_row "$1" | cut -d' ' -f3-); do
+		ours=${m%%=*} up=${m#*=}
+		[ "$m" != - ] || continue
+		case "$2" in "$ours"*) echo "$up${2#"$ours"}"; return ;; esac
+	done
+}
+from_upstream() {
+	local m ours up
+	for m in $(project_row "$1" | cut -d' ' -f3-); do
+		ours=${m%%=*} up=${m#*=}
+		[ "$m" != - ] || continue
+		case "$2" in "$up"*) echo "$ours${2#"$up"}"; return ;; esac
+	done
+}
+
+# worktree_at SRC DIR COMMIT: DIR becomes a detached git worktree of SRC at
+# COMMIT.  A DIR left over from an earlier import of SRC (its git metadata
+# gone with it) is made anew, never reused.
+worktree_at() {
+	local src=$1 dir=$2 commit=$3 common
+	common=$(cd "$dir" 2>/dev/null && git rev-parse --path-format=absolute --git-common-dir 2>/dev/null) || common=
+	if [ "$common" != "$(cd "$src" && git rev-parse --path-format=absolute --git-common-dir)" ]; then
+		[ ! -e "$dir" ] || note "$dir is no worktree of $src (any more): made anew"
+		rm -rf "$dir"
+		git -C "$src" worktree prune
+		git -C "$src" worktree add -q --detach "$dir" "$commit"
+	fi
+	git -C "$dir" am --abort >/dev/null 2>&1 || true
+	git -C "$dir" checkout -q -f --detach "$commit"
+}

@@ -8,7 +8,7 @@
 # patches/PROJECT/series.  Each series entry names a patch (changes to files
 # upstream owns, and to our own files after the commit that adds them) and
 # the files of ours that it adds.  Our files live in this repository at
-# their upstream path (see map_path); the version a commit adds is the one
+# their upstream path (testbed/projects.conf); the version a commit adds is the one
 # in this repository with every later patch's hunks on it reverted, so each
 # commit of the series is exactly what was reviewed.
 #
@@ -24,38 +24,14 @@ dir=${2:?usage: mktree.sh PROJECT DIR}
 series_dir=$TOP/patches/$project
 series=$series_dir/series
 
-[ -f "$DL/versions" ] || "$TOP/scripts/fetch-sources.sh" "$project" >&2
-# shellcheck disable=SC1090,SC1091
-source "$DL/versions"
-case "$project" in
-linux)      tarball=${LINUX_TARBALL:-}; version=${LINUX_DEB_VERSION:-}
-	    what="Linux $(echo "$version" | sed 's/-[^-]*$//') (Debian linux-source-7.2 $version)" ;;
-util-linux) tarball=${UTIL_LINUX_TARBALL:-}; version=${UTIL_LINUX_DEB_VERSION:-}
-	    what="util-linux ${version%-*} (Debian util-linux $version .orig)" ;;
-libfuse)    tarball=${FUSE3_TARBALL:-}; version=${FUSE3_DEB_VERSION:-}
-	    what="libfuse ${version%-*} (Debian fuse3 $version .orig)" ;;
-*) die "unknown project $project" ;;
-esac
-if [ -z "$tarball" ] || [ ! -s "$tarball" ]; then
-	"$TOP/scripts/fetch-sources.sh" "${project/libfuse/fuse3}" >&2
-	source "$DL/versions"
-	case "$project" in
-	linux) tarball=$LINUX_TARBALL ;;
-	util-linux) tarball=$UTIL_LINUX_TARBALL ;;
-	libfuse) tarball=$FUSE3_TARBALL ;;
-	esac
-fi
-
-# Repository path of one of our files -> its path in the upstream tree.
-map_path() {
-	case "$project:$1" in
-	linux:selftests/*) echo "tools/testing/selftests/${1#selftests/}" ;;
-	linux:*) echo "$1" ;;
-	util-linux:lsfd-plugin/*) echo "${1#lsfd-plugin/}" ;;
-	libfuse:libfuse/*) echo "${1#libfuse/}" ;;
-	*) echo "$1" ;;
-	esac
-}
+project_row "$project" >/dev/null || die "unknown project $project (testbed/projects.conf)"
+# The tree's identity: the upstream version recorded for this machine.
+upstream_source "$project"
+tarball=$SRC_FILE version=$SRC_VERSION
+label=$project
+[ "$project" != linux ] || label=Linux
+what="$label ${version%-*} (Debian $SRC_PACKAGE $version)"
+case "$tarball" in *.orig.tar.*) what="${what%)} .orig)" ;; esac
 
 export GIT_AUTHOR_NAME="fuse-visibility" GIT_AUTHOR_EMAIL="fuse-visibility@localhost"
 export GIT_COMMITTER_NAME="$GIT_AUTHOR_NAME" GIT_COMMITTER_EMAIL="$GIT_AUTHOR_EMAIL"
@@ -64,6 +40,12 @@ export GIT_AUTHOR_DATE="2026-01-01T00:00:00Z" GIT_COMMITTER_DATE="2026-01-01T00:
 # --- the base commit -------------------------------------------------------
 if ! git -C "$dir" rev-parse -q --verify "refs/tags/base-$version" >/dev/null 2>&1; then
 	stage "$project: importing $(basename "$tarball") into $dir"
+	# Worktrees of an earlier import (base trees, the series check) go
+	# with it; worktree_at() makes them anew.
+	if [ -d "$dir/.git" ]; then
+		git -C "$dir" worktree list --porcelain | sed -n 's/^worktree //p' |
+			while read -r w; do [ "$w" = "$dir" ] || rm -rf "$w"; done
+	fi
 	rm -rf "$dir"
 	mkdir -p "$dir"
 	tar -C "$dir" --strip-components=1 -xaf "$tarball"
@@ -114,7 +96,8 @@ for ((i = 0; i < n; i++)); do
 			die "$p does not apply (patches/$project/series entry $((i + 1)))"
 	fi
 	for f in $files; do
-		up=$(map_path "$f")
+		up=$(to_upstream "$project" "$f")
+		[ -n "$up" ] || die "$series: $f is in no folder of $project (testbed/projects.conf)"
 		mkdir -p "$tmp/w/$(dirname "$up")"
 		cp "$TOP/$f" "$tmp/w/$up"
 		# Revert what later patches do to this file, newest first.

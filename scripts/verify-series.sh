@@ -22,12 +22,7 @@ tree=$work/tree obj=$work/obj
 
 stage "git am of $(basename "$series") on the pristine base"
 base=$(git -C "$src" rev-parse "base^{commit}")
-if [ ! -e "$tree/.git" ]; then
-	git -C "$src" worktree prune
-	git -C "$src" worktree add -q --detach "$tree" "$base"
-fi
-git -C "$tree" am --abort >/dev/null 2>&1 || true
-git -C "$tree" checkout -q -f --detach "$base"
+worktree_at "$src" "$tree" "$base"
 git -C "$tree" -c user.name=verify -c user.email=verify@localhost \
 	am -q "$(ls "$series"/0*.patch | grep -v 0000-cover-letter)" 2>/dev/null ||
 	git -C "$tree" -c user.name=verify -c user.email=verify@localhost \
