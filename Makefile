@@ -25,6 +25,9 @@
 #                    PROJECT=util-linux or PROJECT=libfuse for the others)
 #   make export      turn the commits of that tree back into our files+patches
 #   make deps        install the packages the above need
+#   make check-fresh what a new machine does first (empty cache folder:
+#                    sources recorded, each tree imported once, worktrees
+#                    made anew), in seconds, without building a kernel
 #   make clean       remove build/ and out/ (keeps ~/.cache/fuse-visibility)
 
 SHELL := /bin/bash
@@ -50,7 +53,7 @@ SELFTESTS  := $(BUILD)/selftests
 
 .PHONY: all check check-base series tree export deps sources kernel \
 	kernel-base selftests checkpatch lsfd check-lsfd libfuse demo \
-	kernel-debug check-debug check-debug-base bench clean
+	kernel-debug check-debug check-debug-base bench check-fresh clean
 
 all: check
 
@@ -59,6 +62,9 @@ deps:
 
 sources: deps
 	@scripts/fetch-sources.sh
+
+check-fresh: deps
+	@scripts/check-fresh.sh $(BUILD)/check-fresh
 
 kernel: deps
 	@scripts/mktree.sh linux $(LINUX)
