@@ -49,20 +49,17 @@ upstream_source() {
 # to_upstream PROJECT PATH: the upstream path of our file PATH (empty if
 # none of PROJECT's folders holds it); from_upstream PROJECT PATH: the
 # inverse (empty if the file has no folder of ours and stays in its patch)
-to_upstream() {
+to_upstream() { map_path "$1" "$2" ours; }
+from_upstream() { map_path "$1" "$2" upstream; }
+# map_path PROJECT PATH SIDE: PATH, on SIDE ("ours" or "upstream") of one
+# of PROJECT's folder=path pairs, moved to the other side
+map_path() {
 	local m ours up
 	for m in $(project_row "$1" | cut -d' ' -f3-); do
-		ours=${m%%=*} up=${m#*=}
 		[ "$m" != - ] || continue
+		ours=${m%%=*} up=${m#*=}
+		[ "$3" = ours ] || { local t=$ours; ours=$up up=$t; }
 		case "$2" in "$ours"*) echo "$up${2#"$ours"}"; return ;; esac
-	done
-}
-from_upstream() {
-	local m ours up
-	for m in $(project_row "$1" | cut -d' ' -f3-); do
-		ours=${m%%=*} up=${m#*=}
-		[ "$m" != - ] || continue
-		case "$2" in "$up"*) echo "$ours${2#"$up"}"; return ;; esac
 	done
 }
 
