@@ -20,7 +20,7 @@
 source "$(dirname "$0")/lib.sh"
 
 project=${1:?usage: mktree.sh PROJECT DIR}
-dir=${2:?usage: mktree.sh PROJECT DIR}
+dir=$(realpath -m "${2:?usage: mktree.sh PROJECT DIR}")	# compared with git's worktree paths
 series_dir=$TOP/patches/$project
 series=$series_dir/series
 
