@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# Entry points of the FUSE backing-file visibility project.  Everything
-# downloaded or built goes to build/ (ignored by git) and, for what
-# survives clean clones (downloads, ccache), to ~/.cache/fuse-visibility.
+# Entry points of the FUSE backing-file visibility project.  Each runs a
+# script of testbed/host/; those boot the kernel and run a script of
+# testbed/guest/ inside.  Everything downloaded or built goes to build/
+# (ignored by git) and, for what survives clean clones (downloads, ccache),
+# to ~/.cache/fuse-visibility.
 #
 #   make demo        the whole story in the VM: libfuse's passthrough_hp, an
 #                    app, fdinfo, lsfd, and who pins a backing file
@@ -17,8 +19,9 @@
 #   make check-debug-base  the same on a debug build of the base kernel: the
 #                    feature checks fail, the log and kmemleak must stay clean
 #   make bench       benchmarks against baselines: out/bench/bench.md, list.png
-#                    (BENCH_ROUNDS=3 boots of each kernel; BENCH_COLD=0 skips
-#                    the cold make check timing)
+#                    (BENCH_ROUNDS=3 boots of each kernel)
+#   make time-check  what the test bed costs: a cold and a warm make check
+#                    (BENCH_COLD=0 skips the cold one), for make bench's table
 #   make series      the mailable series in out/series, verified: git am on
 #                    the pristine base, every patch built with W=1 and sparse
 #   make tree        a git tree of the patched kernel to work in (build/dev/linux;
@@ -48,104 +51,113 @@ LINUX_BASE := $(BUILD)/linux-base
 OBJ        := $(BUILD)/obj
 OBJ_BASE   := $(BUILD)/obj-base
 OBJ_DEBUG  := $(BUILD)/obj-debug
+OBJ_DEBUG_BASE := $(BUILD)/obj-debug-base
 STRESS_SECONDS ?= 60
+H := testbed/host
+TIMINGS := $(BUILD)/timings
 SELFTESTS  := $(BUILD)/selftests
 
 .PHONY: all check check-base series tree export deps sources kernel \
 	kernel-base selftests checkpatch lsfd check-lsfd libfuse demo \
-	kernel-debug check-debug check-debug-base bench check-fresh clean
+	kernel-debug kernel-debug-base check-debug check-debug-base bench time-check check-fresh clean
 
 all: check
 
 deps:
-	@scripts/install-deps.sh
+	@$(H)/install-deps.sh
 
 sources: deps
-	@scripts/fetch-sources.sh
+	@$(H)/fetch-sources.sh
 
 check-fresh: deps
-	@scripts/check-fresh.sh $(BUILD)/check-fresh
+	@$(H)/check-fresh.sh $(BUILD)/check-fresh
 
+# --- builds -------------------------------------------------------------------
 kernel: deps
-	@scripts/mktree.sh linux $(LINUX)
-	@scripts/build-kernel.sh $(LINUX) $(OBJ)
+	@$(H)/mktree.sh linux $(LINUX)
+	@$(H)/build.sh kernel $(LINUX) $(OBJ)
+
+kernel-base: deps
+	@$(H)/mktree.sh linux $(LINUX) $(LINUX_BASE)
+	@$(H)/build.sh kernel $(LINUX_BASE) $(OBJ_BASE)
+
+# Debug kernels: KASAN, lockdep, PROVE_RCU, kmemleak, ...
+kernel-debug: kernel
+	@$(H)/build.sh kernel $(LINUX) $(OBJ_DEBUG) $(CURDIR)/testbed/debug.config
+
+kernel-debug-base: kernel-base
+	@$(H)/build.sh kernel $(LINUX_BASE) $(OBJ_DEBUG_BASE) $(CURDIR)/testbed/debug.config
 
 selftests: kernel
-	@scripts/build-selftests.sh $(LINUX) $(OBJ) $(SELFTESTS)
+	@$(H)/build.sh selftests $(LINUX) $(OBJ) $(SELFTESTS)
 
 # lsfd with our patches, and stock lsfd of the same version to compare with
 lsfd: kernel
-	@scripts/mktree.sh util-linux $(UL)
-	@scripts/build-lsfd.sh $(UL) $(UL_OBJ) $(OBJ)/usr/include
-	@scripts/base-worktree.sh $(UL) $(UL_BASE)
-	@scripts/build-lsfd.sh $(UL_BASE) $(UL_BASE_OBJ) $(OBJ)/usr/include
+	@$(H)/mktree.sh util-linux $(UL) $(UL_BASE)
+	@$(H)/build.sh lsfd $(UL) $(UL_OBJ) $(OBJ)/usr/include
+	@$(H)/build.sh lsfd $(UL_BASE) $(UL_BASE_OBJ) $(OBJ)/usr/include
 
 # libfuse with our test, and its passthrough_hp example
 libfuse: kernel
-	@scripts/mktree.sh libfuse $(LIBFUSE)
-	@scripts/build-libfuse.sh $(LIBFUSE) $(FUSE_OBJ) $(OBJ)/usr/include
+	@$(H)/mktree.sh libfuse $(LIBFUSE)
+	@$(H)/build.sh libfuse $(LIBFUSE) $(FUSE_OBJ) $(OBJ)/usr/include
 
+# --- the series -----------------------------------------------------------------
 # The series as it would be mailed, and checkpatch --strict on each patch
 checkpatch: kernel
-	@scripts/make-series.sh $(LINUX) $(OUT)/series
-	@scripts/checkpatch-series.sh $(LINUX) $(OUT)/series
+	@$(H)/series.sh $(LINUX) $(OUT)/series
 
+# ... and verified: git am on the pristine base, every patch built
+series: kernel
+	@$(H)/series.sh $(LINUX) $(OUT)/series $(BUILD)/series-verify
+
+# --- checks: boot a kernel, run a guest script, judge its results.tap -----------
 check: selftests lsfd libfuse checkpatch
-	@scripts/vm-run.sh $(OBJ)/arch/x86/boot/bzImage $(BUILD)/vm-check \
+	@$(H)/check.sh check $(OBJ)/arch/x86/boot/bzImage $(BUILD)/vm-check \
 		UL_SRC=$(UL) UL_OBJ=$(UL_OBJ) FUSE_SRC=$(LIBFUSE) FUSE_OBJ=$(FUSE_OBJ) \
-		testbed/guest/run-tests.sh $(SELFTESTS) $(BUILD)/vm-check
+		testbed/guest/selftests.sh $(SELFTESTS) $(BUILD)/vm-check
 
-# The whole story in the VM; then the same on the base kernel, if built
-demo: lsfd libfuse
-	@scripts/demo.sh $(OBJ)/arch/x86/boot/bzImage $(OBJ_BASE)/arch/x86/boot/bzImage \
-		$(FUSE_OBJ) $(UL_OBJ) $(BUILD)/vm-demo
-
-# Debug kernel (KASAN, lockdep, PROVE_RCU, kmemleak, ...): selftests plus the
-# stress test; any splat or leak fails
-kernel-debug: kernel
-	@scripts/build-kernel.sh $(LINUX) $(OBJ_DEBUG) $(CURDIR)/testbed/debug.config
+# The negative control: the same selftests must fail on the base kernel
+check-base: selftests kernel-base
+	@$(H)/check.sh check-base $(OBJ_BASE)/arch/x86/boot/bzImage $(BUILD)/vm-check-base \
+		KERNEL=base testbed/guest/selftests.sh $(SELFTESTS) $(BUILD)/vm-check-base
 
 check-debug: selftests kernel-debug
-	@VM_MEMORY=3G VM_TIMEOUT=3000 scripts/vm-run.sh $(OBJ_DEBUG)/arch/x86/boot/bzImage \
-		$(BUILD)/vm-debug STRESS_SECONDS=$(STRESS_SECONDS) \
-		testbed/guest/run-tests.sh $(SELFTESTS) $(BUILD)/vm-debug
+	@VM_MEMORY=3G VM_TIMEOUT=3000 $(H)/check.sh check-debug \
+		$(OBJ_DEBUG)/arch/x86/boot/bzImage $(BUILD)/vm-debug STRESS_SECONDS=$(STRESS_SECONDS) \
+		testbed/guest/selftests.sh $(SELFTESTS) $(BUILD)/vm-debug
 
-check-debug-base: selftests kernel-base
-	@scripts/build-kernel.sh $(LINUX_BASE) $(BUILD)/obj-debug-base $(CURDIR)/testbed/debug.config
-	@STRESS_SECONDS=$(STRESS_SECONDS) scripts/check-debug-base.sh \
-		$(BUILD)/obj-debug-base/arch/x86/boot/bzImage $(SELFTESTS) $(BUILD)/vm-debug-base
-
-# Benchmarks: ratios against baselines in the same boot, out/bench/bench.md
-# and out/bench/list.png; fails only if a benchmark could not run
-bench: lsfd kernel-base series
-	@scripts/bench.sh $(OBJ) $(OBJ_BASE) $(UL_OBJ) $(UL_BASE_OBJ) $(OUT)/bench
-	@scripts/bench-testbed.sh $(BUILD)/timings
-	@python3 testbed/bench/report.py $(OUT)/bench $(BUILD) >$(OUT)/bench/bench.md
-	@cat $(OUT)/bench/bench.md
+check-debug-base: selftests kernel-debug-base
+	@VM_MEMORY=3G VM_TIMEOUT=3000 $(H)/check.sh check-debug-base \
+		$(OBJ_DEBUG_BASE)/arch/x86/boot/bzImage $(BUILD)/vm-debug-base \
+		KERNEL=base STRESS_SECONDS=$(STRESS_SECONDS) \
+		testbed/guest/selftests.sh $(SELFTESTS) $(BUILD)/vm-debug-base
 
 # util-linux's whole lsfd test suite, patched and stock, on the patched kernel
 check-lsfd: lsfd
-	@scripts/vm-run.sh $(OBJ)/arch/x86/boot/bzImage $(BUILD)/vm-lsfd \
+	@$(H)/check.sh check-lsfd $(OBJ)/arch/x86/boot/bzImage $(BUILD)/vm-lsfd \
 		testbed/guest/lsfd-suite.sh $(UL) $(UL_OBJ) $(UL_BASE) $(UL_BASE_OBJ) $(BUILD)/vm-lsfd
 
-kernel-base: deps
-	@scripts/mktree.sh linux $(LINUX)
-	@scripts/base-worktree.sh $(LINUX) $(LINUX_BASE)
-	@scripts/build-kernel.sh $(LINUX_BASE) $(OBJ_BASE)
+# --- show and measure ---------------------------------------------------------------
+# The whole story in the VM; then the same on the base kernel, if built
+demo: lsfd libfuse
+	@$(H)/demo.sh $(OBJ)/arch/x86/boot/bzImage $(OBJ_BASE)/arch/x86/boot/bzImage \
+		$(FUSE_OBJ) $(UL_OBJ) $(BUILD)/vm-demo
 
-check-base: selftests kernel-base
-	@scripts/check-base.sh $(OBJ_BASE)/arch/x86/boot/bzImage $(SELFTESTS) $(BUILD)/vm-check-base
+# Ratios against baselines in the same boot; fails only if a benchmark could
+# not run.  The table includes make time-check's figures when there are any.
+bench: lsfd kernel-base
+	@$(H)/bench.sh run $(OBJ) $(OBJ_BASE) $(UL_OBJ) $(UL_BASE_OBJ) $(OUT)/bench $(TIMINGS)
 
-series: kernel
-	@scripts/make-series.sh $(LINUX) $(OUT)/series
-	@scripts/checkpatch-series.sh $(LINUX) $(OUT)/series
-	@scripts/verify-series.sh $(LINUX) $(OUT)/series $(BUILD)/series-verify
+time-check: deps
+	@$(H)/bench.sh time-check $(TIMINGS)
 
+# --- working on the patches ---------------------------------------------------------
 tree: deps
-	@scripts/dev-tree.sh $(PROJECT) $(TREE)
+	@$(H)/dev-tree.sh $(PROJECT) $(TREE)
 
 export:
-	@scripts/export-tree.sh $(PROJECT) $(TREE)
+	@$(H)/export-tree.sh $(PROJECT) $(TREE)
 
 clean:
 	rm -rf $(BUILD) $(OUT)

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Benchmarks of FUSE backing-file visibility, run inside the test-bed
- * guest by testbed/guest/bench.sh.  Every figure is measured against a
+ * guest by testbed/guest/measure.sh.  Every figure is measured against a
  * baseline in the same run, as medians of repeated runs; nothing here
  * asserts a time.
  *
@@ -15,16 +15,18 @@
  *                                 alone, with a reader looping over an
  *                                 unrelated fdinfo (control), and with a
  *                                 reader looping over the same connection's
- *                                 /dev/fuse fdinfo (N ids there); three
- *                                 interleaved rounds of REPS pairs each, a
- *                                 round with a reader lasting until it made
- *                                 three full reads
+ *                                 /dev/fuse fdinfo (N ids there);
+ *                                 IOCTL_ROUNDS (15) interleaved rounds: a
+ *                                 round with a reader lasts until it made
+ *                                 IOCTL_READS full reads (at least REPS
+ *                                 pairs), the alone and control rounds
+ *                                 after it make as many pairs
  *   fdinfo_bench read SIZE MB     passthrough read throughput, SIZE-byte reads
  *   fdinfo_bench hold N           register N backing ids, print "PID DEVFD",
  *                                 and hold them until stdin is closed (for
  *                                 timing lsfd on a server with N ids)
  *
- * Output: one line per figure, "name [N] value", for bench.sh to tabulate.
+ * Output: one line per figure, "name [N] value", for testbed/bench/report.py.
  *
  * FUSE files are closed before exit: at exit the server thread is gone
  * before the last fput of /dev/fuse aborts the connection, and FUSE_FLUSH
@@ -102,7 +104,7 @@ static void *serve(void *arg)
 	(void)arg;
 	for (;;) {
 		struct fuse_in_header *in = (void *)buf;
-		struct fuse_attr attr = { .ino = in->nodeid, .nlink = 1, .blksize = 4096 };
+		struct fuse_attr attr = { .nlink = 1, .blksize = 4096 };
 		ssize_t n = read(devfd, buf, sizeof(buf));
 
 		if (n < 0 && (errno == EINTR || errno == ENOENT))

@@ -10,20 +10,13 @@
 #     fd are named, the query finds the pinning fd after the server closed
 #     the id, -J is valid JSON, odd paths survive -J and -r.
 #
-# Prints "ok - ..." / "not ok - ..." lines, for run-tests.sh to count.
+# Adds its results to $RESULTS (see lib.sh; selftests.sh runs it).
 
-set -u
+source "$(dirname "$0")/lib.sh"
 ul_src=$1 ul_obj=$2 out=$3
 mkdir -p "$out"
 lsfd=$ul_obj/lsfd
 mkfds=$ul_obj/test_mkfds
-
-ok() { echo "ok - $*"; }
-notok() { echo "not ok - $*"; }
-check() {	# check DESCRIPTION EXPECTED ACTUAL
-	if [ "$2" == "$3" ]; then ok "$1"; else
-		notok "$1"; printf '#   expected: %q\n#   actual:   %q\n' "$2" "$3"; fi
-}
 
 # --- 1. util-linux's test of the FUSE columns ----------------------------
 # (The whole lsfd suite, patched against stock, is lsfd-suite.sh: make

@@ -7,12 +7,13 @@
 #
 # Some tests cannot run in this small guest (no vsock, no sock_diag, ...);
 # they fail or skip the same way with and without our patches.  What counts:
-# no test fails with the patches that passes without them.  Prints TAP-like
-# lines and a closing "N passed, N failed, N skipped" line.
+# no test fails with the patches that passes without them.  Writes its
+# results to OUTDIR/results.tap for the host.
 
-set -u
+source "$(dirname "$0")/lib.sh"
 ul_src=$1 ul_obj=$2 base_src=$3 base_obj=$4 out=$5
 mkdir -p "$out"
+tap_begin "$out/results.tap"
 
 # suite SRC OBJ NAME: run in a tmpfs copy of OBJ (QEMU's 9p refuses the
 # FIFOs and sockets tests make); print the names of the failed tests
@@ -36,25 +37,11 @@ for v in patched stock; do
 		"$(grep -c '\.\.\. FAILED' "$out/suite-$v.log") failed:" $(cat "$out/failed-$v")
 done
 
-pass=0 fail=0
-if grep -q 'FUSE passthrough backing files .*\.\.\. OK' "$out/suite-patched.log"; then
-	echo "ok - lsfd/mkfds-fuse-passthrough passes"; pass=$((pass + 1))
-else
-	echo "not ok - lsfd/mkfds-fuse-passthrough passes"; fail=$((fail + 1))
-fi
+grep -q 'FUSE passthrough backing files .*\.\.\. OK' "$out/suite-patched.log"
+result $? "lsfd/mkfds-fuse-passthrough passes"
 new=$(comm -23 "$out/failed-patched" "$out/failed-stock")
-if [ -z "$new" ]; then
-	echo "ok - no lsfd test fails with the patches that passes without them"
-	pass=$((pass + 1))
-else
-	echo "not ok - no lsfd test fails with the patches that passes without them:" $new
-	fail=$((fail + 1))
-fi
+check "no lsfd test fails with the patches that passes without them" "" "$new"
 ran=$(grep -c '\.\.\. OK' "$out/suite-patched.log")
-if [ "$ran" -ge 20 ]; then
-	echo "ok - the suite ran ($ran tests passed)"; pass=$((pass + 1))
-else
-	echo "not ok - the suite ran (only $ran tests passed)"; fail=$((fail + 1))
-fi
-echo "$pass passed, $fail failed, 0 skipped"
-[ $fail = 0 ]
+[ "$ran" -ge 20 ]
+result $? "the suite ran ($ran tests passed)"
+tap_end

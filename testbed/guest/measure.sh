@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Inside the test-bed guest, as root: bench.sh BENCH UL_OBJ UL_BASE_OBJ OUT MODE
+# Inside the test-bed guest, as root: measure.sh BENCH UL_OBJ UL_BASE_OBJ OUT MODE
 # MODE "full" runs every benchmark (patched kernel), "read" only the
-# passthrough read throughput (for the base kernel).  Writes "name value"
-# lines to OUT.
+# passthrough read throughput (for the base kernel).  Writes "name [N] value"
+# lines to OUT, with the repetition counts used (testbed/bench/report.py).
 
 set -eu
 bench=$1 ul_obj=$2 ul_base_obj=$3 out=$4 mode=$5
@@ -18,14 +18,17 @@ cd /tmp
 for n in 1000 10000 100000; do
 	reps=$((n >= 100000 ? 3 : n >= 10000 ? 7 : 21))
 	"$bench" list $n $reps >>"$out"
+	echo "list_reps $n $reps" >>"$out"
 done
-"$bench" file 1001 >>"$out"
+file_reps=1001
+"$bench" file $file_reps >>"$out"
+echo "file_reps $file_reps" >>"$out"
 "$bench" ioctl 10000 3001 >>"$out"
 
 # lsfd with and without the FUSE columns against stock lsfd, on the same
 # processes: a FUSE passthrough server with its app fd, plus everything else.
-# The four commands run round-robin, 15 rounds, and each gets the median of
-# its 15 wall times.  Control: stock and patched lsfd with four other
+# The commands run round-robin, 15 rounds, and each gets the median of its
+# 15 wall times.  Control: stock and patched lsfd with four other
 # columns added (+POS,FLAGS,DELETED,OWNER): what any four columns cost.
 coproc MKFDS { "$ul_obj/test_mkfds" fuse-passthrough 3 4 dir=/tmp; }
 read -r -u "${MKFDS[0]}" _ _ _
@@ -42,7 +45,9 @@ med() {	# med NAME: median of t[NAME]
 	printf '%s\n' ${t[$1]} | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
 }
 "$ul_base_obj/lsfd" >/dev/null; "$ul_obj/lsfd" >/dev/null	# warm the page cache
-for _ in $(seq 15); do
+rounds=15
+echo "lsfd_rounds $rounds" >>"$out"
+for _ in $(seq $rounds); do
 	ns lsfd_stock_ns "$ul_base_obj/lsfd"
 	ns lsfd_patched_ns "$ul_obj/lsfd"
 	ns lsfd_patched_fuse_ns "$ul_obj/lsfd" -o "$fuse_cols"

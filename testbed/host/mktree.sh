@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# mktree.sh PROJECT DIR
+# mktree.sh PROJECT DIR [BASE_DIR]
 #
-# Make DIR a git tree of PROJECT (linux, util-linux or libfuse): a commit
+# Make DIR a git tree of PROJECT (a project of testbed/projects.conf): a commit
 # "base" holding the pristine upstream source, then one commit per entry of
 # patches/PROJECT/series.  Each series entry names a patch (changes to files
 # upstream owns, and to our own files after the commit that adds them) and
@@ -15,12 +15,15 @@
 # The commits are made with a private index, and DIR is then moved to the
 # new head with "git reset --hard", which rewrites only files whose content
 # changes: make's timestamps stay meaningful and rebuilds stay small.
-# Commit ids are reproducible (dates come from the patches).
+# Commit ids are reproducible (dates come from the patches).  With
+# BASE_DIR, that becomes a worktree of DIR at the pristine base, to build
+# the unpatched upstream from.
 
 source "$(dirname "$0")/lib.sh"
 
-project=${1:?usage: mktree.sh PROJECT DIR}
-dir=$(realpath -m "${2:?usage: mktree.sh PROJECT DIR}")	# compared with git's worktree paths
+project=${1:?usage: mktree.sh PROJECT DIR [BASE_DIR]}
+dir=$(realpath -m "${2:?usage: mktree.sh PROJECT DIR [BASE_DIR]}")	# compared with git's worktree paths
+base_dir=${3:-}
 series_dir=$TOP/patches/$project
 series=$series_dir/series
 
@@ -54,7 +57,7 @@ if ! git -C "$dir" rev-parse -q --verify "refs/tags/base-$version" >/dev/null 2>
 	git -C "$dir" config gc.auto 0
 	# The Debian kernel tarball's .gitignore ends in "/*": add with -f.
 	git -C "$dir" add -f -A .
-	git -C "$dir" commit -q -m "$what" -m "Imported from Debian's archive by scripts/mktree.sh."
+	git -C "$dir" commit -q -m "$what" -m "Imported from Debian's archive by testbed/host/mktree.sh."
 	git -C "$dir" tag "base-$version"
 	git -C "$dir" tag -f base >/dev/null
 fi
@@ -135,3 +138,7 @@ if [ "$(git -C "$dir" rev-parse HEAD 2>/dev/null)" != "$head" ]; then
 	git -C "$dir" reset -q --hard "$head"
 fi
 note "$project tree: $dir at $(git -C "$dir" log -1 --format='%h %s' "$head") ($n patches on $what)"
+if [ -n "$base_dir" ]; then
+	worktree_at "$dir" "$base_dir" "$base"
+	note "base tree: $base_dir at $(git -C "$base_dir" log -1 --format='%h %s')"
+fi

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# The demo, inside the test-bed guest, as root:
-#   demo.sh FUSE_OBJ UL_OBJ
+# The demo's story, inside the test-bed guest, as root:
+#   [KERNEL=patched|base] story.sh FUSE_OBJ UL_OBJ
 # libfuse's passthrough_hp serves a small tree, an app reads through it,
 # and every backing file the kernel holds is shown: the app's fdinfo, the
 # server's /dev/fuse fdinfo, lsfd, and the query that finds who pins a
@@ -16,7 +16,7 @@ lsfd=$ul_obj/lsfd
 heading() { printf '\n\033[1m===== %s\033[0m\n' "$*"; }
 run() { printf '\033[2m# %s\033[0m\n' "$*"; eval "$@"; }
 
-echo "kernel: $(uname -r) $(uname -v)"
+heading "printed by the ${KERNEL:-booted} kernel: $(uname -r) $(uname -v)"
 grep -q fuse_backing_files /proc/kallsyms 2>/dev/null || true
 demo=/tmp/demo
 mkdir -p $demo/lower $demo/mnt $demo/pinned $demo/mkfds

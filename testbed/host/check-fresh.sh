@@ -30,8 +30,7 @@ check() {
 	if [ "$2" = 0 ]; then echo "ok $n $1"; else echo "not ok $n $1"; failed=$((failed + 1)); fi
 }
 imports() { grep -c "^==> libfuse: importing" "$1" || true; }
-mktree() { "$TOP/scripts/mktree.sh" libfuse "$tree" >"$1" 2>&1 || { cat "$1"; die "mktree.sh failed"; }; }
-base() { "$TOP/scripts/base-worktree.sh" "$tree" "$base_tree" >>"$1" 2>&1 || { cat "$1"; die "base-worktree.sh failed"; }; }
+mktree() { "$HOST/mktree.sh" libfuse "$tree" "$base_tree" >"$1" 2>&1 || { cat "$1"; die "mktree.sh failed"; }; }
 
 stage "first run against an empty cache folder: $FUSEVIS_CACHE"
 start=$(date +%s)
@@ -40,7 +39,6 @@ start=$(date +%s)
 check "make deps records the VM runner and nothing else" $?
 
 mktree "$work/2-first.log"
-base "$work/2-first.log"
 version=$(sed -n 's/^SRC_VERSION=//p' "$DL/libfuse.source")
 [ -n "$version" ] && [ "$(imports "$work/2-first.log")" = 1 ] &&
 	git -C "$tree" rev-parse -q --verify "refs/tags/base-$version" >/dev/null
@@ -48,7 +46,6 @@ check "the first make command imports libfuse once, as base-$version" $?
 head=$(git -C "$tree" rev-parse HEAD)
 
 mktree "$work/3-second.log"
-base "$work/3-second.log"
 [ "$(imports "$work/3-second.log")" = 0 ] && [ "$(git -C "$tree" rev-parse HEAD)" = "$head" ]
 check "the next make command imports nothing and finds the same tree" $?
 [ "$(git -C "$base_tree" rev-parse HEAD)" = "$(git -C "$tree" rev-parse "base-$version^{commit}")" ]
@@ -56,7 +53,6 @@ check "the base worktree is at the base commit" $?
 
 sed -i "s/^SRC_VERSION=.*/SRC_VERSION=$version+fresh1/" "$DL/libfuse.source"
 mktree "$work/4-moved.log"
-base "$work/4-moved.log"
 [ "$(imports "$work/4-moved.log")" = 1 ] &&
 	[ "$(git -C "$base_tree" rev-parse HEAD)" = "$(git -C "$tree" rev-parse "base-$version+fresh1^{commit}")" ] &&
 	[ -z "$(git -C "$tree" worktree list --porcelain | grep prunable)" ]

@@ -3,7 +3,7 @@
 #
 # demo.sh BZIMAGE BASE_BZIMAGE FUSE_OBJ UL_OBJ OUTDIR
 #
-# Boot the patched kernel and run testbed/guest/demo.sh in it; then, if the
+# Boot the patched kernel and run testbed/guest/story.sh in it; then, if the
 # unpatched base kernel is built already (make check-base builds it), show
 # what the same steps print there.  A second long build is not worth it for
 # the contrast: the README quotes it.
@@ -13,12 +13,10 @@ source "$(dirname "$0")/lib.sh"
 image=${1:?usage: demo.sh BZIMAGE BASE_BZIMAGE FUSE_OBJ UL_OBJ OUTDIR}
 base_image=${2:?} fuse_obj=${3:?} ul_obj=${4:?} out=${5:?}
 
-"$TOP/scripts/vm-run.sh" "$image" "$out/patched" \
-	testbed/guest/demo.sh "$fuse_obj" "$ul_obj"
+boot "$image" "$out/patched" KERNEL=patched testbed/guest/story.sh "$fuse_obj" "$ul_obj"
 if [ -f "$base_image" ]; then
 	stage "the same steps on the unpatched base kernel"
-	"$TOP/scripts/vm-run.sh" "$base_image" "$out/base" \
-		testbed/guest/demo.sh "$fuse_obj" "$ul_obj"
+	boot "$base_image" "$out/base" KERNEL=base testbed/guest/story.sh "$fuse_obj" "$ul_obj"
 else
 	stage "the unpatched base kernel is not built (make check-base builds it); README.md quotes what it shows"
 fi

@@ -23,7 +23,7 @@ mapfile -t ours < <(git -C "$dir" diff --name-only --diff-filter=A "$base" HEAD)
 mkdir -p "$out"
 rm -f "$out"/*.patch
 {
-	echo "# Applied in this order by scripts/mktree.sh; written by scripts/export-tree.sh."
+	echo "# Applied in this order by testbed/host/mktree.sh; written by testbed/host/export-tree.sh."
 	echo "# patch, then the files of this repository that the patch adds"
 } >"$out/series"
 
@@ -53,9 +53,11 @@ for c in "${commits[@]}"; do
 	echo "$(basename "$name")${adds[*]:+ ${adds[*]}}" >>"$out/series"
 done
 
+exported=0
 for f in "${ours[@]}"; do
 	r=$(from_upstream "$project" "$f")
 	[ -n "$r" ] || continue # no folder of ours: the file stays in its patch
+	exported=$((exported + 1))
 	mkdir -p "$TOP/$(dirname "$r")"
 	git -C "$dir" show "HEAD:$f" >"$TOP/$r"
 	if [ "$(git -C "$dir" ls-tree HEAD -- "$f" | cut -d' ' -f1)" = 100755 ]; then
@@ -64,4 +66,4 @@ for f in "${ours[@]}"; do
 		chmod -x "$TOP/$r"
 	fi
 done
-note "exported ${#commits[@]} commits to patches/$project/ and ${#ours[@]} files of ours"
+note "exported ${#commits[@]} commits to patches/$project/ and $exported files of ours (${#ours[@]} new files in all)"

@@ -4,7 +4,7 @@
 # Install what the test bed needs, from Debian's archive.  Packages of the
 # machine's own release come through its apt as configured; virtme-ng,
 # which only Debian's newer suites carry (architecture all), is downloaded
-# with the project's private apt configuration (scripts/fetch-sources.sh)
+# with the project's private apt configuration (fetch-sources.sh)
 # and installed as a local .deb, so the machine's apt sources stay as they
 # are.  Does nothing when everything is there.
 

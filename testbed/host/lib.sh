@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
-# Shared settings for the scripts of this repository; sourced, not run.
+# The library of the host side of the test bed (testbed/host/): settings
+# and functions every host script uses; sourced, not run.
 #
 # Two places hold everything that is not in git:
 #   $CACHE  (~/.cache/fuse-visibility): downloads, the private apt state and
@@ -9,7 +10,8 @@
 
 set -euo pipefail
 
-TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+HOST=$TOP/testbed/host
 CACHE=${FUSEVIS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/fuse-visibility}
 BUILD=${FUSEVIS_BUILD:-$TOP/build}
 DL=$CACHE/dl
@@ -39,7 +41,7 @@ upstream_source() {
 	# shellcheck disable=SC1090
 	[ -s "$rec" ] && source "$rec"
 	if [ -z "$SRC_VERSION" ] || [ ! -s "$SRC_FILE" ]; then
-		"$TOP/scripts/fetch-sources.sh" "$1" >&2
+		"$HOST/fetch-sources.sh" "$1" >&2
 		# shellcheck disable=SC1090
 		source "$rec"
 	fi
@@ -77,4 +79,36 @@ worktree_at() {
 	fi
 	git -C "$dir" am --abort >/dev/null 2>&1 || true
 	git -C "$dir" checkout -q -f --detach "$commit"
+}
+
+# boot BZIMAGE OUTDIR COMMAND...: boot BZIMAGE under QEMU (TCG: KVM is not
+# usable on these machines) with virtme-ng, the host's root filesystem
+# read-only over 9p, OUTDIR (and the folders in $VM_RWDIRS) writable at the
+# same path, and run COMMAND as root inside, from the top of this checkout.
+# The console goes to OUTDIR/console.log and to stdout.  Returns COMMAND's
+# status (written by the guest to OUTDIR/status: vng's own exit status does
+# not always carry it).  VM_CPUS, VM_MEMORY, VM_TIMEOUT override the defaults.
+boot() {
+	local image=$1 outdir=$2 rw d start rc
+	shift 2
+	[ -f "$image" ] || die "no kernel image $image"
+	command -v vng >/dev/null || die "virtme-ng missing (make deps installs it)"
+	mkdir -p "$outdir"
+	outdir=$(cd "$outdir" && pwd)
+	rm -f "$outdir/status"
+	rw=(--rwdir "$outdir")
+	for d in ${VM_RWDIRS:-}; do
+		mkdir -p "$d"
+		rw+=(--rwdir "$(cd "$d" && pwd)")
+	done
+	stage "boot $image in QEMU (TCG) and run: $*"
+	start=$(date +%s)
+	timeout --foreground "${VM_TIMEOUT:-1800}" \
+		vng --run "$image" --disable-kvm --force-9p --user root \
+		    --cpus "${VM_CPUS:-2}" --memory "${VM_MEMORY:-2G}" \
+		    "${rw[@]}" --cwd "$TOP" --exec "cd $TOP && { $*; }; echo \$? > $outdir/status" \
+		    </dev/null 2>&1 | tee "$outdir/console.log"
+	rc=$(cat "$outdir/status" 2>/dev/null || echo 255)
+	note "guest finished in $(($(date +%s) - start))s with status $rc"
+	return "$rc"
 }

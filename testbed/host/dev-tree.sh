@@ -22,7 +22,7 @@ if [ -e "$dir/.git" ]; then
 		die "$dir has commits of its own: 'make export' them, or remove $dir"
 	fi
 fi
-"$TOP/scripts/mktree.sh" "$project" "$dir"
+"$HOST/mktree.sh" "$project" "$dir"
 git -C "$dir" checkout -q -B work series
 name=$(git -C "$TOP" config user.name || true)
 email=$(git -C "$TOP" config user.email || true)

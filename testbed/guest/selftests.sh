@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Inside the test-bed guest, as root: selftests.sh SELFTEST_DIR OUTDIR
+#
+# Runs this project's kselftest program, then the lsfd checks (when UL_SRC
+# and UL_OBJ are set), libfuse's fdinfo test (when FUSE_SRC and FUSE_OBJ are
+# set), the stress test (when STRESS_SECONDS is set), kmemleak (when the
+# kernel has it; required with STRESS_SECONDS), and the kernel log.  Writes
+# every result to OUTDIR/results.tap for the host.
+#
+# KERNEL=base states what must happen on the unpatched base kernel instead:
+# the selftests fail there (and none skips), the stress test's listing
+# checks fail while it still does every kind of operation and reads no
+# malformed fdinfo, and the kernel log and kmemleak stay clean.
+
+source "$(dirname "$0")/lib.sh"
+selftests=$(cd "${1:?usage: selftests.sh SELFTEST_DIR OUTDIR}" && pwd)
+outdir=${2:?usage: selftests.sh SELFTEST_DIR OUTDIR}
+kernel=${KERNEL:-patched}
+mkdir -p "$outdir"
+tap_begin "$outdir/results.tap"
+
+echo "# kernel: $(uname -r) $(uname -v) (the $kernel kernel)"
+dmesg --clear 2>/dev/null || dmesg -C
+echo 1 > /proc/sys/kernel/printk_ratelimit 2>/dev/null || true
+
+# --- the kselftest program ---------------------------------------------------
+prog=fuse_fdinfo_test
+echo "# === $prog"
+if [ ! -x "$selftests/$prog" ]; then
+	notok "$prog: not built"
+else
+	# Programs run from /tmp: they make their own tmpfs mounts there.
+	(cd /tmp && timeout 600 "$selftests/$prog") >"$outdir/$prog.tap" 2>&1
+	rc=$?
+	cat "$outdir/$prog.tap"
+	read -r p f s <<<"$(tap_counts "$outdir/$prog.tap")"
+	if [ "$kernel" = base ]; then
+		grep -E '^ok [0-9]+ ' "$outdir/$prog.tap" | sed 's/^/# holds on the base kernel too: /'
+		[ "$f" -gt 0 ] && [ "$s" = 0 ]
+		result $? "$prog fails on the base kernel, as it must: $f of $((p + f + s)) failed, $s skipped"
+	else
+		tap_import "$outdir/$prog.tap"
+		[ $rc = 0 ] || [ $rc = 4 ] || [ "$f" -gt 0 ] || notok "$prog exited with status $rc"
+	fi
+fi
+
+# --- lsfd and libfuse --------------------------------------------------------
+if [ -n "${UL_OBJ:-}" ]; then
+	echo "# === lsfd"
+	"$(dirname "$0")/lsfd-checks.sh" "$UL_SRC" "$UL_OBJ" "$outdir/lsfd"
+fi
+
+if [ -n "${FUSE_OBJ:-}" ]; then
+	echo "# === libfuse: examples/passthrough-hp-fdinfo"
+	# A tmpfs for the run: backing files on the guest's overlayfs /tmp
+	# would be too deep a stack for passthrough_hp.
+	run=$(mktemp -d /tmp/libfuse-run.XXXXXX)
+	mount -t tmpfs libfuse-run "$run"
+	(cd "$FUSE_SRC/test" && timeout 300 python3 ./run-tests.py --build-dir "$FUSE_OBJ" \
+		--run-dir "$run" --keep-logs -v -t examples/passthrough-hp-fdinfo) \
+		>"$outdir/libfuse.log" 2>&1
+	rc=$?
+	sed 's/^/# /' "$outdir/libfuse.log" | tail -25
+	[ $rc = 0 ] && grep -qE 'PASS.*examples/passthrough-hp-fdinfo|examples/passthrough-hp-fdinfo.*PASS' "$outdir/libfuse.log"
+	result $? "libfuse examples/passthrough-hp-fdinfo passes (status $rc)"
+	umount -l "$run"
+fi
+
+# --- the stress test ---------------------------------------------------------
+# counter NAME: a counter from the stress test's report
+counter() { sed -nE "s|^  $1 +([0-9]+)\$|\\1|p" "$outdir/stress.log"; }
+if [ -n "${STRESS_SECONDS:-}" ]; then
+	echo "# === fuse_fdinfo_stress -t $STRESS_SECONDS -n ${STRESS_IDS:-100000}"
+	(cd /tmp && timeout $((STRESS_SECONDS * 4 + 600)) "$selftests/fuse_fdinfo_stress" \
+		-t "$STRESS_SECONDS" -n "${STRESS_IDS:-100000}") >"$outdir/stress.log" 2>&1
+	rc=$?
+	sed 's/^/# /' "$outdir/stress.log"
+	if [ "$kernel" = base ]; then
+		# The series' listing is missing here: what must hold is what the
+		# test bed would otherwise blame on the series.
+		[ "$(counter 'malformed fdinfo reads')" = 0 ]
+		result $? "fuse_fdinfo_stress on the base kernel: no malformed fdinfo read"
+		for what in 'app opens in passthrough mode' '/dev/fuse fdinfo reads' 'FUSE file fdinfo reads' \
+			    'connection aborts' 'umounts' 'server kills' 'BACKING_OPEN \(storm and opens\)' 'BACKING_CLOSE'; do
+			n=$(counter "$what")
+			[ -n "$n" ] && [ "$n" -gt 0 ]
+			result $? "fuse_fdinfo_stress on the base kernel did ${what//\\/}: ${n:-none}"
+		done
+	else
+		[ $rc = 0 ] && tail -n 1 "$outdir/stress.log" | grep -qx PASS
+		result $? "fuse_fdinfo_stress: every fdinfo read well formed, $STRESS_SECONDS s (status $rc)"
+	fi
+fi
+
+# --- kmemleak and the kernel log ---------------------------------------------
+if [ -e /sys/kernel/debug/kmemleak ] || { mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null &&
+					  [ -e /sys/kernel/debug/kmemleak ]; }; then
+	echo "# === kmemleak"
+	# Two scans: an object is reported once it was unreferenced for a scan
+	echo scan >/sys/kernel/debug/kmemleak; sleep 5
+	echo scan >/sys/kernel/debug/kmemleak
+	cat /sys/kernel/debug/kmemleak >"$outdir/kmemleak.log"
+	head -60 "$outdir/kmemleak.log" | sed 's/^/# /'
+	[ ! -s "$outdir/kmemleak.log" ]
+	result $? "kmemleak: $(grep -c '^unreferenced object' "$outdir/kmemleak.log") leaks"
+elif [ -n "${STRESS_SECONDS:-}" ]; then
+	# The debug run must not pass by skipping its leak check
+	notok "kmemleak: no /sys/kernel/debug/kmemleak on the debug kernel"
+fi
+
+# A test that passes while the kernel complains has not passed.
+echo "# === kernel log"
+dmesg >"$outdir/dmesg.log"
+bad='WARNING:|BUG:|Oops|KASAN|UBSAN|possible recursive locking|circular locking|suspicious RCU usage|rcu_sched self-detected stall|rcu: INFO|refcount_t:|general protection fault|Call Trace:|kmemleak:.*new suspected'
+grep -E -A20 "$bad" "$outdir/dmesg.log" | head -60 | sed 's/^/# /'
+! grep -Eq "$bad" "$outdir/dmesg.log"
+result $? "kernel log is clean (no warning, BUG, lockdep or RCU report)"
+tap_end

@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Every build of the test bed, from the trees mktree.sh makes; output goes to
+# the OBJ folders under build/, compilers run through ccache.
+#
+#   build.sh kernel SRC OBJ [FRAGMENT...]  x86_64 tinyconfig + testbed/kernel.config
+#                                          + the fuse selftest config + FRAGMENTs:
+#                                          bzImage and UAPI headers (OBJ/usr/include)
+#   build.sh selftests SRC OBJ OUT         this project's kselftest programs of SRC,
+#                                          with the UAPI headers of the kernel in OBJ
+#   build.sh lsfd SRC OBJ UAPI             lsfd and util-linux's test helpers (meson)
+#   build.sh libfuse SRC OBJ UAPI          libfuse, passthrough_hp, fusermount3, tests
+#   build.sh sparse                        sparse from Debian's newest source (the
+#                                          kernel rejects Debian 12's 0.6.4); prints its path
+#
+# UAPI is the patched kernel's "make headers" output: Debian 12's
+# linux-libc-dev has no FUSE passthrough in <linux/fuse.h>.
+
+source "$(dirname "$0")/lib.sh"
+
+export CCACHE_DIR=$CACHE/ccache CCACHE_BASEDIR=$BUILD CCACHE_NOHASHDIR=1
+export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-8G} CCACHE_SLOPPINESS=time_macros,include_file_mtime
+
+# kernel SRC OBJ [FRAGMENT...]: reconfigures only when a fragment changed;
+# prints a progress count, the compiler output goes to OBJ/build.log
+kernel() {
+	local src obj fragments want missing f line start total pid n pct bar rc
+	src=$(cd "$1" && pwd)
+	mkdir -p "$2"
+	obj=$(cd "$2" && pwd)
+	shift 2
+	# The selftest config comes from this repository, so that the base
+	# kernel (which lacks the file) is configured exactly like the patched one.
+	fragments=("$TOP/testbed/kernel.config" "$TOP/selftests/filesystems/fuse/config" "$@")
+	command -v ccache >/dev/null || die "ccache missing (make deps installs it)"
+	export KBUILD_BUILD_TIMESTAMP="2026-01-01" KBUILD_BUILD_USER=fusevis KBUILD_BUILD_HOST=testbed
+	local jobs=${JOBS:-$(nproc)}
+	local mk=(make -C "$src" O="$obj" ARCH=x86_64 CC="ccache gcc" -j"$jobs")
+
+	want=$(cat "${fragments[@]}" | sha1sum | cut -c1-40)
+	if [ ! -f "$obj/.config" ] || [ "$(cat "$obj/.fragments" 2>/dev/null)" != "$want" ]; then
+		stage "configure: tinyconfig + ${fragments[*]##*/}"
+		"${mk[@]}" -s tinyconfig >"$obj/config.log" 2>&1
+		KCONFIG_CONFIG=$obj/.config "$src/scripts/kconfig/merge_config.sh" -m -O "$obj" \
+			"$obj/.config" "${fragments[@]}" >>"$obj/config.log" 2>&1
+		"${mk[@]}" -s olddefconfig >>"$obj/config.log" 2>&1
+		# Every requested option must have survived olddefconfig.
+		missing=0
+		for f in "${fragments[@]}"; do
+			while read -r line; do
+				case "$line" in CONFIG_*=*) ;; *) continue ;; esac
+				grep -qxF "$line" "$obj/.config" || { note "not set: $line (from ${f##*/})"; missing=1; }
+			done <"$f"
+		done
+		[ $missing = 0 ] || die "kernel configuration incomplete, see $obj/config.log"
+		echo "$want" >"$obj/.fragments"
+	fi
+
+	stage "build: $(basename "$src") -> $obj (make -j$jobs, log in $obj/build.log)"
+	start=$(date +%s)
+	# One line every 20 s: files compiled so far, of about how many a full
+	# build of this configuration compiles (learnt from the last full build).
+	total=$(cat "$CACHE/kernel-files" 2>/dev/null || echo 1450)
+	("${mk[@]}" bzImage >"$obj/build.log" 2>&1; echo $? >"$obj/.rc") &
+	pid=$!
+	while kill -0 $pid 2>/dev/null; do
+		sleep 20
+		n=$(grep -c '^  CC ' "$obj/build.log" 2>/dev/null || true)
+		pct=$((n * 100 / total))
+		[ $pct -le 99 ] || pct=99
+		bar=$(printf '%*s' $((pct / 5)) '' | tr ' ' '#')
+		kill -0 $pid 2>/dev/null &&
+			note "$(printf '%4ss [%-20s] %3s%%  %s of ~%s files' "$(($(date +%s) - start))" "$bar" "$pct" "$n" "$total")"
+	done
+	wait $pid || true
+	rc=$(cat "$obj/.rc")
+	if [ "$rc" != 0 ]; then
+		grep -E 'error|Error' "$obj/build.log" | head -20 >&2
+		die "kernel build failed (rc $rc), see $obj/build.log"
+	fi
+	n=$(grep -c '^  CC ' "$obj/build.log" || true)
+	[ "$n" -lt 1000 ] || echo "$n" >"$CACHE/kernel-files"
+	note "bzImage ready in $(($(date +%s) - start))s: $obj/arch/x86/boot/bzImage"
+	# Its UAPI headers, for everything built against this kernel's
+	# <linux/fuse.h> (selftests, lsfd's test helper, libfuse, the benchmarks)
+	"${mk[@]}" -s headers >"$obj/headers.log" 2>&1 ||
+		{ cat "$obj/headers.log"; die "make headers failed"; }
+	note "UAPI headers: $obj/usr/include"
+}
+
+# selftests SRC OBJ OUT: through the selftest's own Makefile (lib.mk).  The
+# programs are taken from the patched tree even when testing the base
+# kernel, so the same binaries run on both.
+selftests() {
+	local src obj out
+	src=$(cd "$1" && pwd) obj=$(cd "$2" && pwd)
+	mkdir -p "$3"
+	out=$(cd "$3" && pwd)
+	stage "selftests: filesystems/fuse -> $out"
+	uapi "$obj/usr/include"
+	make -s -C "$src/tools/testing/selftests/filesystems/fuse" \
+		OUTPUT="$out" KHDR_INCLUDES="-isystem $obj/usr/include" \
+		"$out/fuse_fdinfo_test" "$out/fuse_fdinfo_stress"
+	note "built: $(cd "$out" && ls fuse_*test | tr '\n' ' ')"
+}
+
+uapi() { [ -f "$1/linux/fuse.h" ] || die "no UAPI headers in $1 (build.sh kernel makes them)"; }
+
+# meson NAME SRC OBJ TARGET... -- ARG...: set up (again, when the arguments
+# changed) and build with meson and ninja; the logs go to BUILD/NAME-*.log
+meson_build() {
+	local name=$1 src obj targets=() args want
+	src=$(cd "$2" && pwd) obj=$3
+	shift 3
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do targets+=("$1"); shift; done
+	shift
+	args=("$@")
+	want="$src ${args[*]}"
+	[ "$(cat "$obj/.setup-args" 2>/dev/null)" = "$want" ] || rm -rf "$obj"
+	if [ ! -f "$obj/build.ninja" ]; then
+		stage "$name: meson setup"
+		meson setup "$obj" "$src" "${args[@]}" >"$BUILD/$name-setup.log" 2>&1 ||
+			{ tail -30 "$BUILD/$name-setup.log"; die "meson setup of $name failed"; }
+		echo "$want" >"$obj/.setup-args"
+	fi
+	stage "$name: building ${targets[*]:-everything}"
+	ninja -C "$obj" "${targets[@]}" >"$BUILD/$name-build.log" 2>&1 ||
+		{ grep -E 'error|warning' "$BUILD/$name-build.log" | head -30; die "$name build failed"; }
+}
+
+# lsfd SRC OBJ UAPI: lsfd and test_mkfds only, every other build-* option off
+lsfd() {
+	local src=$1 obj=$2 o opts=()
+	uapi "$3"
+	for o in $(grep -o "option('build-[a-z0-9_-]*'" "$src/meson_options.txt" | sed "s/option('//; s/'//"); do
+		case "$o" in
+		build-lsfd | build-libsmartcols) opts+=("-D$o=enabled") ;;
+		*) opts+=("-D$o=disabled") ;;
+		esac
+	done
+	meson_build util-linux "$src" "$obj" lsfd test_mkfds -- \
+		--buildtype=debugoptimized -Dprogram-tests=true -Dc_args="-isystem $3" "${opts[@]}"
+	grep -E 'warning:' "$BUILD/util-linux-build.log" | grep -E 'lsfd-cmd|test_mkfds' | head -20 || true
+	note "lsfd: $obj/lsfd ($("$obj/lsfd" --version))"
+}
+
+# libfuse SRC OBJ UAPI: the library, examples (passthrough_hp), utilities
+# (fusermount3) and test programs
+libfuse() {
+	uapi "$3"
+	meson_build libfuse "$1" "$2" -- \
+		--buildtype=debugoptimized -Dexamples=true -Dutils=true -Dtests=true \
+		-Denable-io-uring=false -Dudevrulesdir=/tmp/unused-udev-rules -Dinitscriptdir= \
+		-Dc_args="-isystem $3" -Dcpp_args="-isystem $3"
+	note "passthrough_hp: $2/example/passthrough_hp"
+}
+
+# sparse: built once into $CACHE/sparse; prints its path
+sparse() {
+	local bin=$CACHE/sparse/bin/sparse
+	if [ -x "$bin" ] && "$BUILD/linux/scripts/checker-valid.sh" "$bin" -m64 2>/dev/null | grep -qx 1; then
+		echo "$bin"
+		return
+	fi
+	upstream_source sparse
+	stage "building sparse $SRC_VERSION" >&2
+	rm -rf "$BUILD/sparse-src"
+	mkdir -p "$BUILD/sparse-src"
+	tar -C "$BUILD/sparse-src" --strip-components=1 -xaf "$SRC_FILE"
+	make -s -C "$BUILD/sparse-src" -j"$(nproc)" PREFIX="$CACHE/sparse" \
+		HAVE_LIBXML=no HAVE_SQLITE=no HAVE_GTK=no HAVE_LLVM=no sparse >"$BUILD/sparse-src/build.log" 2>&1 ||
+		{ cat "$BUILD/sparse-src/build.log" >&2; die "sparse build failed"; }
+	mkdir -p "$CACHE/sparse/bin"
+	cp "$BUILD/sparse-src/sparse" "$bin"
+	echo "$bin"
+}
+
+what=${1:?usage: build.sh kernel|selftests|lsfd|libfuse|sparse ARG...}
+shift
+case "$what" in
+kernel | selftests | lsfd | libfuse | sparse) "$what" "$@" ;;
+*) die "build.sh: unknown build '$what'" ;;
+esac

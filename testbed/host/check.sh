@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# check.sh NAME BZIMAGE OUTDIR GUEST_COMMAND...
+#
+# Every make check* target: boot BZIMAGE, run GUEST_COMMAND (a script of
+# testbed/guest/, with its variables and arguments), which writes its
+# results to OUTDIR/results.tap, and judge that file: print the closing line
+# "N passed, N failed, N skipped" (after "NAME:" for any target but check)
+# and fail on a failed result or an unfinished file.  What a variant expects
+# (KERNEL=base: the selftests must fail there) is stated in the guest.
+
+source "$(dirname "$0")/lib.sh"
+
+name=${1:?usage: check.sh NAME BZIMAGE OUTDIR GUEST_COMMAND...}
+image=${2:?} outdir=${3:?}
+shift 3
+results=$outdir/results.tap
+rm -f "$results"
+boot "$image" "$outdir" "$@" || true
+
+[ -f "$results" ] && grep -qE '^1\.\.[0-9]+$' "$results" ||
+	die "$name: the guest wrote no complete $results (see $outdir/console.log)"
+read -r passed failed skipped <<<"$(awk '/^ok [0-9]+ .*# SKIP/ { s++; next }
+	/^ok [0-9]+ / { p++ } /^not ok [0-9]+ / { f++ } END { print p + 0, f + 0, s + 0 }' "$results")"
+if [ "$failed" != 0 ]; then
+	stage "$name: failed"
+	grep -E '^not ok ' "$results" | sed 's/^/    /'
+fi
+label="$name: "
+[ "$name" != check ] || label=
+echo "$label$passed passed, $failed failed, $skipped skipped"
+[ "$failed" = 0 ]

@@ -1,0 +1,191 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# series.sh SRC OUTDIR [WORKDIR]
+#
+# The mailable kernel series of the tree SRC (base..series, made by
+# mktree.sh), in OUTDIR:
+#  1. git format-patch with a cover letter, whose subject and text come from
+#     patches/linux/cover-letter.txt, and base-commit information;
+#  2. checkpatch.pl --strict on every patch, failing on any complaint.  The
+#     one exception is checkpatch's note that a new file may need a
+#     MAINTAINERS update, accepted only when get_maintainer.pl finds a
+#     MAINTAINERS entry (not just the catch-all) for every new file.
+# With WORKDIR, also proven to be what was tested, and bisectable:
+#  3. git am of OUTDIR on the pristine base (a worktree of SRC in
+#     WORKDIR/tree) gives exactly the tree of SRC's tag "series";
+#  4. at the base and after each patch, fs/fuse/ builds with W=1 and sparse
+#     (C=2), and no patch adds a warning the base does not have; the head
+#     builds without CONFIG_PROC_FS and without CONFIG_FUSE_PASSTHROUGH;
+#  5. pahole: struct fuse_file and struct fuse_backing do not grow;
+#  6. kernel-doc finds nothing new in the C files the series touches.
+
+source "$(dirname "$0")/lib.sh"
+
+src=$(cd "${1:?usage: series.sh SRC OUTDIR [WORKDIR]}" && pwd)
+out=${2:?usage: series.sh SRC OUTDIR [WORKDIR]}
+work=${3:-}
+cover=$TOP/patches/linux/cover-letter.txt
+
+write() {
+	stage "series: $out"
+	rm -rf "$out"
+	mkdir -p "$out"
+	git -C "$src" format-patch -q --cover-letter --base=base --thread \
+		-o "$out" base..series
+	letter=$(ls "$out"/0000-cover-letter.patch)
+	subject=$(head -n 1 "$cover")
+	python3 - "$letter" "$cover" "$subject" <<-'PY'
+	import sys
+	letter, cover, subject = sys.argv[1:]
+	text = open(letter).read()
+	body = open(cover).read().split("\n", 1)[1].strip("\n")
+	text = text.replace("*** SUBJECT HERE ***", subject)
+	text = text.replace("*** BLURB HERE ***", body)
+	open(letter, "w").write(text)
+	PY
+	n=$(ls "$out"/0*.patch | wc -l)
+	note "$((n - 1)) patches and a cover letter: $(basename "$letter") \"$subject\""
+}
+
+checkpatch() {
+	local bad p f msg
+	stage "checkpatch --strict on $(basename "$out")"
+	bad=0
+	for p in "$out"/0*.patch; do
+		case "$p" in */0000-cover-letter.patch) continue ;; esac
+		msg=$(cd "$src" && perl scripts/checkpatch.pl --strict --show-types \
+			--ignore FILE_PATH_CHANGES "$p" 2>&1) || true
+		if ! grep -q '^total: 0 errors, 0 warnings, 0 checks' <<<"$msg"; then
+			printf '%s\n' "$msg" | grep -v '^$' | sed 's/^/    /'
+			note "FAIL: $(basename "$p")"
+			bad=1
+			continue
+		fi
+		# New files: is MAINTAINERS already covering their path?
+		for f in $(grep -A1 '^--- /dev/null' "$p" | sed -n 's|^+++ b/||p'); do
+			if ! (cd "$src" && perl scripts/get_maintainer.pl --no-git --no-rolestats -f "$f" 2>/dev/null) |
+				grep -qv 'linux-kernel@vger.kernel.org'; then
+				note "FAIL: $(basename "$p"): new file $f has no MAINTAINERS entry"
+				bad=1
+				continue 2
+			fi
+		done
+		note "ok: $(basename "$p")"
+	done
+	[ $bad = 0 ] || die "checkpatch --strict found problems"
+}
+
+verify() {
+	local tree obj base p patches commits
+	mkdir -p "$work"
+	work=$(cd "$work" && pwd)
+	tree=$work/tree obj=$work/obj
+	stage "git am of $(basename "$out") on the pristine base"
+	base=$(git -C "$src" rev-parse "base^{commit}")
+	worktree_at "$src" "$tree" "$base"
+	patches=()
+	for p in "$out"/0*.patch; do
+		[ "${p##*/}" = 0000-cover-letter.patch ] || patches+=("$p")
+	done
+	git -C "$tree" -c user.name=verify -c user.email=verify@localhost am -q "${patches[@]}" ||
+		die "git am of the series on the pristine base failed"
+	[ "$(git -C "$tree" rev-parse 'HEAD^{tree}')" = "$(git -C "$src" rev-parse 'series^{tree}')" ] ||
+		die "git am of the series does not give the tested tree"
+	note "applies cleanly and gives the tested tree $(git -C "$tree" rev-parse --short 'HEAD^{tree}')"
+	mapfile -t commits < <(git -C "$tree" rev-list --reverse "$base..HEAD")
+
+	stage "every patch builds on its own: fs/fuse/ with W=1 and sparse"
+	export CCACHE_DIR=$CACHE/ccache CCACHE_BASEDIR=$BUILD CCACHE_NOHASHDIR=1
+	sparse=$("$HOST/build.sh" sparse)
+	mk=(make -C "$tree" O="$obj" ARCH=x86_64 CC="ccache gcc" CHECK="$sparse" -j"$(nproc)")
+	if [ ! -f "$obj/.config" ] || ! cmp -s "$BUILD/obj/.config" "$obj/.config"; then
+		mkdir -p "$obj"
+		cp "$BUILD/obj/.config" "$obj/.config"
+		"${mk[@]}" -s olddefconfig prepare >"$work/prepare.log" 2>&1 ||
+			{ tail -20 "$work/prepare.log"; die "make prepare failed"; }
+	fi
+	# Warnings without line numbers, to compare across patches
+	warnings() { { grep -E 'warning:|error:' "$1" || true; } | sed -E 's/:[0-9]+:[0-9]+:/:/; s/:[0-9]+:/:/' | sort -u; }
+	i=0
+	for c in "$base" "${commits[@]}"; do
+		git -C "$tree" checkout -q -f --detach "$c"
+		log=$work/build-$i.log
+		if ! "${mk[@]}" W=1 C=2 fs/fuse/ >"$log" 2>&1 || grep -q 'C=2 specified, but' "$log"; then
+			tail -20 "$log"
+			die "fs/fuse/ does not build at $(git -C "$tree" log -1 --format='%h %s' "$c")"
+		fi
+		if [ $i = 0 ]; then
+			warnings "$log" >"$work/base-warnings"
+			note "base: $(wc -l <"$work/base-warnings") W=1/sparse warnings in fs/fuse/ already"
+		else
+			new=$(warnings "$log" | comm -13 "$work/base-warnings" -)
+			if [ -n "$new" ]; then
+				printf '%s\n' "$new" | sed 's/^/    /'
+				die "patch $i adds warnings: $(git -C "$tree" log -1 --format='%s' "$c")"
+			fi
+			note "patch $i builds, no new warning: $(git -C "$tree" log -1 --format='%s' "$c")"
+		fi
+		i=$((i + 1))
+	done
+
+	stage "the series head builds without CONFIG_PROC_FS and without CONFIG_FUSE_PASSTHROUGH"
+	git -C "$tree" checkout -q -f --detach "${commits[-1]}"
+	for variant in PROC_FS FUSE_PASSTHROUGH; do
+		vobj=$work/obj-no-$variant
+		mkdir -p "$vobj"
+		cp "$obj/.config" "$vobj/.config.want"
+		sed -i "/^CONFIG_$variant=/d" "$vobj/.config.want"
+		echo "# CONFIG_$variant is not set" >>"$vobj/.config.want"
+		if ! cmp -s "$vobj/.config.want" "$vobj/.config.base" 2>/dev/null; then
+			cp "$vobj/.config.want" "$vobj/.config"
+			cp "$vobj/.config.want" "$vobj/.config.base"
+			make -C "$tree" O="$vobj" ARCH=x86_64 -s olddefconfig >/dev/null
+		fi
+		grep -q "^CONFIG_FUSE_FS=y" "$vobj/.config" || die "no CONFIG_FUSE_FS in the $variant=n variant"
+		grep -q "^CONFIG_$variant=y" "$vobj/.config" && die "could not unset CONFIG_$variant"
+		log=$work/build-no-$variant.log
+		make -C "$tree" O="$vobj" ARCH=x86_64 CC="ccache gcc" CHECK="$sparse" -j"$(nproc)" \
+			W=1 C=2 prepare fs/fuse/ >"$log" 2>&1 || { tail -20 "$log"; die "fs/fuse/ fails to build without CONFIG_$variant"; }
+		new=$(warnings "$log" | comm -13 "$work/base-warnings" -)
+		[ -z "$new" ] || { printf '%s\n' "$new" | sed 's/^/    /'; die "new warnings without CONFIG_$variant"; }
+		note "builds without CONFIG_$variant, no new warning"
+	done
+
+	stage "pahole: struct fuse_file and struct fuse_backing, base and series head"
+	for c in "$base" "${commits[-1]}"; do
+		git -C "$tree" checkout -q -f --detach "$c"
+		tag=head
+		[ "$c" = "$base" ] && tag=base
+		# One object with DWARF is enough for pahole
+		"${mk[@]}" KCFLAGS=-g fs/fuse/passthrough.o >"$work/pahole-build-$tag.log" 2>&1 ||
+			die "building passthrough.o with -g failed"
+		pahole -C fuse_file,fuse_backing "$obj/fs/fuse/passthrough.o" >"$work/pahole-$tag.txt"
+		touch "$tree/fs/fuse/passthrough.c"	# rebuild without -g next time
+	done
+	for s in fuse_file fuse_backing; do
+		b=$(awk -v s="$s" '$0 ~ "^struct "s" {" {f=1} f && /size:/ {print $3; exit}' "$work/pahole-base.txt" | tr -d ,)
+		h=$(awk -v s="$s" '$0 ~ "^struct "s" {" {f=1} f && /size:/ {print $3; exit}' "$work/pahole-head.txt" | tr -d ,)
+		[ -n "$b" ] && [ -n "$h" ] || die "pahole found no struct $s"
+		[ "$h" -le "$b" ] || die "struct $s grows from $b to $h bytes"
+		note "struct $s: $b bytes before, $h bytes after (pahole in $work/pahole-{base,head}.txt)"
+	done
+	git -C "$tree" checkout -q -f --detach "${commits[-1]}"
+
+	stage "kernel-doc of the C files the series touches"
+	files=$(git -C "$tree" diff --name-only "$base" HEAD -- 'fs/*.c' 'fs/*.h')
+	kdoc() { (cd "$tree" && perl scripts/kernel-doc -Wall -none "$@" 2>&1) |
+		sed -E 's/:[0-9]+[: ]/: /' | sort -u; }
+	now=$(kdoc $files)
+	git -C "$tree" checkout -q -f --detach "$base"
+	old=$(kdoc $(for f in $files; do [ -f "$tree/$f" ] && echo "$f"; done))
+	git -C "$tree" checkout -q -f --detach "${commits[-1]}"
+	new=$(comm -23 <(printf '%s\n' "$now") <(printf '%s\n' "$old") | grep . || true)
+	[ -z "$new" ] || { printf '%s\n' "$new" | sed 's/^/    /'; die "kernel-doc complaints added by the series"; }
+	note "kernel-doc: no new complaint in $(echo $files) ($(printf '%s\n' "$old" | grep -c . || true) old ones)"
+}
+
+write
+out=$(cd "$out" && pwd)
+checkpatch
+[ -z "$work" ] || verify
