@@ -55,6 +55,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fuse_server.h"
+
 static char base[64], lower[128], mnt[128];
 static int devfd;
 static int file_backing_id;
@@ -88,121 +90,53 @@ static long long pct(long long *v, int n, int p)
 
 /* ---- a minimal FUSE server: one file "f" in passthrough mode ---------- */
 
-static void reply(unsigned long long unique, int error, const void *d, size_t len)
+static int64_t bench_lookup(struct fuse_server *fs, const char *name)
 {
-	struct fuse_out_header out = { .len = sizeof(out) + (error ? 0 : len),
-				       .error = error, .unique = unique };
-	struct iovec iov[2] = { { &out, sizeof(out) }, { (void *)d, error ? 0 : len } };
-
-	writev(devfd, iov, 2);
+	return strcmp(name, "f") ? -ENOENT : 2;
 }
 
-static void *serve(void *arg)
+static int bench_open(struct fuse_server *fs, uint64_t nodeid,
+		      struct fuse_open_out *out)
 {
-	static char buf[FUSE_MIN_READ_BUFFER + 65536];
-
-	(void)arg;
-	for (;;) {
-		struct fuse_in_header *in = (void *)buf;
-		struct fuse_attr attr = { .nlink = 1, .blksize = 4096 };
-		ssize_t n = read(devfd, buf, sizeof(buf));
-
-		if (n < 0 && (errno == EINTR || errno == ENOENT))
-			continue;
-		if (n < (ssize_t)sizeof(*in))
-			return NULL;
-		attr.ino = in->nodeid;
-		attr.mode = in->nodeid == 1 ? S_IFDIR | 0755 : S_IFREG | 0644;
-		attr.size = 1 << 30;
-		switch (in->opcode) {
-		case FUSE_INIT: {
-			struct fuse_init_in *i = (void *)(in + 1);
-			struct fuse_init_out o = {
-				.major = FUSE_KERNEL_VERSION, .minor = FUSE_KERNEL_MINOR_VERSION,
-				.max_readahead = i->max_readahead, .flags = FUSE_INIT_EXT,
-				.flags2 = FUSE_PASSTHROUGH >> 32, .max_write = 65536,
-				.max_stack_depth = 1, .time_gran = 1,
-			};
-			reply(in->unique, 0, &o, sizeof(o));
-			break;
-		}
-		case FUSE_LOOKUP: {
-			struct fuse_entry_out o = { .nodeid = 2, .generation = 1,
-						    .entry_valid = 3600, .attr_valid = 3600 };
-
-			o.attr = attr;
-			o.attr.ino = 2;
-			o.attr.mode = S_IFREG | 0644;
-			reply(in->unique, strcmp((char *)(in + 1), "f") ? -ENOENT : 0, &o, sizeof(o));
-			break;
-		}
-		case FUSE_GETATTR: {
-			struct fuse_attr_out o = { .attr_valid = 3600, .attr = attr };
-
-			reply(in->unique, 0, &o, sizeof(o));
-			break;
-		}
-		case FUSE_OPEN: {
-			struct fuse_open_out o = { .open_flags = FOPEN_PASSTHROUGH,
-						   .backing_id = file_backing_id };
-
-			reply(in->unique, 0, &o, sizeof(o));
-			break;
-		}
-		case FUSE_FORGET:
-		case FUSE_BATCH_FORGET:
-		case FUSE_INTERRUPT:
-			break;
-		case FUSE_FLUSH:
-		case FUSE_RELEASE:
-			reply(in->unique, 0, NULL, 0);
-			break;
-		default:
-			reply(in->unique, -EOPNOTSUPP, NULL, 0);
-		}
-	}
+	out->open_flags = FOPEN_PASSTHROUGH;
+	out->backing_id = file_backing_id;
+	return 0;
 }
+
+static const struct fuse_server_ops bench_ops = {
+	.lookup = bench_lookup,
+	.open = bench_open,
+};
+
+static struct fuse_server srv = {
+	.ops = &bench_ops, .file_size = 1 << 30, .valid = 3600,
+};
 
 static void setup(void)
 {
-	char opts[128];
 	pthread_t t;
 	struct rlimit rl = { 1 << 20, 1 << 20 };
 
 	setrlimit(RLIMIT_NOFILE, &rl);
-	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
-		die("unshare");
-	snprintf(base, sizeof(base), "/tmp/fdinfo_bench_XXXXXX");
-	if (!mkdtemp(base) || mount("tmpfs", base, "tmpfs", 0, NULL))
-		die(base);
-	snprintf(lower, sizeof(lower), "%s/lower", base);
-	snprintf(mnt, sizeof(mnt), "%s/mnt", base);
-	mkdir(lower, 0755);
-	mkdir(mnt, 0755);
-	devfd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
-	if (devfd < 0)
-		die("/dev/fuse");
-	snprintf(opts, sizeof(opts), "fd=%d,rootmode=40000,user_id=0,group_id=0", devfd);
-	if (mount("bench", mnt, "fuse.bench", 0, opts))
-		die("mount");
-	pthread_create(&t, NULL, serve, NULL);
+	errno = -fuse_server_dirs("fdinfo_bench", base, sizeof(base), lower, mnt,
+				  sizeof(lower));
+	if (errno)
+		die("mount namespace and tmpfs");
+	if (fuse_server_mount(&srv, mnt, "bench", 0, false))
+		die("/dev/fuse or mount");
+	devfd = srv.devfd;
+	pthread_create(&t, NULL, fuse_server_thread, &srv);
 	access(mnt, F_OK);	/* waits for FUSE_INIT */
 }
 
 static int backing_open(const char *path)
 {
-	struct fuse_backing_map map = { .fd = open(path, O_RDONLY | O_CLOEXEC) };
-	int id = ioctl(devfd, FUSE_DEV_IOC_BACKING_OPEN, &map);
-
-	close(map.fd);
-	return id;
+	return fuse_backing_open(devfd, path);
 }
 
 static void backing_close(int id)
 {
-	unsigned int u = id;
-
-	ioctl(devfd, FUSE_DEV_IOC_BACKING_CLOSE, &u);
+	fuse_backing_close(devfd, id);
 }
 
 /* ns for one full read of @path (open, read to EOF, close), and its size */

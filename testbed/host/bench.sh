@@ -28,7 +28,7 @@ run() {
 	[ -f "$obj_base/arch/x86/boot/bzImage" ] || die "no base kernel: make kernel-base first"
 
 	stage "bench: building fdinfo_bench"
-	gcc -Wall -O2 -isystem "$obj/usr/include" -o "$bench" "$TOP/testbed/bench/fdinfo_bench.c" -lpthread
+	gcc -Wall -O2 -isystem "$obj/usr/include" -I "$TOP/selftests/filesystems/fuse" -o "$bench" "$TOP/testbed/bench/fdinfo_bench.c" -lpthread
 
 	# boot_one IMAGE NAME MODE: the guest writes only to its own vm-NAME
 	boot_one() {

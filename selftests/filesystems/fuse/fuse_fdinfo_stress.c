@@ -50,6 +50,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fuse_server.h"
+
 #define KSFT_SKIP	4
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define NFILES		16
@@ -82,45 +84,7 @@ static void die(const char *what)
 
 /* ---- the server process -------------------------------------------------- */
 
-static int devfd;
-
-static void reply(unsigned long long unique, int error, const void *data,
-		  size_t len)
-{
-	struct fuse_out_header out = {
-		.len = sizeof(out) + (error ? 0 : len),
-		.error = error,
-		.unique = unique,
-	};
-	struct iovec iov[2] = {
-		{ .iov_base = &out, .iov_len = sizeof(out) },
-		{ .iov_base = (void *)data, .iov_len = error ? 0 : len },
-	};
-
-	writev(devfd, iov, 2);	/* errors: the request was interrupted */
-}
-
-static int backing_open(int fd_dev, const char *path)
-{
-	struct fuse_backing_map map = { };
-	int id;
-
-	map.fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (map.fd < 0)
-		return -errno;
-	id = ioctl(fd_dev, FUSE_DEV_IOC_BACKING_OPEN, &map);
-	if (id < 0)
-		id = -errno;
-	close(map.fd);
-	return id;
-}
-
-static void backing_close(int fd_dev, int id)
-{
-	unsigned int backing_id = id;
-
-	ioctl(fd_dev, FUSE_DEV_IOC_BACKING_CLOSE, &backing_id);
-}
+static struct fuse_server srv;
 
 static atomic_ulong srv_ids_open, srv_ids_close;
 
@@ -136,11 +100,11 @@ static void *storm(void *arg)
 		int slot = i % 64;
 
 		if (ids[slot] > 0) {
-			backing_close(devfd, ids[slot]);
+			fuse_backing_close(srv.devfd, ids[slot]);
 			atomic_fetch_add(&srv_ids_close, 1);
 		}
 		snprintf(path, sizeof(path), "%s/f%02u", lower, i % NFILES);
-		ids[slot] = backing_open(devfd, path);
+		ids[slot] = fuse_backing_open(srv.devfd, path);
 		if (ids[slot] > 0)
 			atomic_fetch_add(&srv_ids_open, 1);
 		else if (ids[slot] == -ENOTCONN || ids[slot] == -ENODEV)
@@ -149,105 +113,60 @@ static void *storm(void *arg)
 	return NULL;
 }
 
-static void serve(int ready)
+/* lower/fNN is node NN + 2 */
+static int64_t stress_lookup(struct fuse_server *fs, const char *name)
 {
-	static char buf[FUSE_MIN_READ_BUFFER + 128 * 1024];
+	unsigned int i;
+
+	if (sscanf(name, "f%02u", &i) != 1 || i >= NFILES)
+		return -ENOENT;
+	return i + 2;
+}
+
+/* Every open in passthrough mode, with a fresh id ... */
+static int stress_open(struct fuse_server *fs, uint64_t nodeid,
+		       struct fuse_open_out *out)
+{
 	char path[PATH_MAX];
-	bool storming = false;
+	int id;
+
+	snprintf(path, sizeof(path), "%s/f%02llu", lower,
+		 (unsigned long long)nodeid - 2);
+	id = fuse_backing_open(fs->devfd, path);
+	if (id <= 0)
+		return -EIO;
+	atomic_fetch_add(&srv_ids_open, 1);
+	out->open_flags = FOPEN_PASSTHROUGH;
+	out->backing_id = id;
+	return 0;
+}
+
+/* ... closed once answered: a careful server, the file keeps what it needs */
+static void stress_opened(struct fuse_server *fs,
+			  const struct fuse_open_out *out)
+{
+	fuse_backing_close(fs->devfd, out->backing_id);
+	atomic_fetch_add(&srv_ids_close, 1);
+}
+
+/* FUSE_INIT answered: start the storm (once), tell the parent on fd 3 */
+static void stress_initialized(struct fuse_server *fs)
+{
+	static bool storming;
 	pthread_t t;
 
-	for (;;) {
-		struct fuse_in_header *in = (struct fuse_in_header *)buf;
-		ssize_t n = read(devfd, buf, sizeof(buf));
-		struct fuse_attr attr = { .ino = 0, .blksize = 4096 };
-		unsigned long long node;
-
-		if (n < 0 && (errno == EINTR || errno == ENOENT))
-			continue;
-		if (n < (ssize_t)sizeof(*in))
-			break;	/* aborted or unmounted */
-		node = in->nodeid;
-		attr.ino = node;
-		attr.mode = node == FUSE_ROOT_ID ? S_IFDIR | 0755 : S_IFREG | 0644;
-		attr.nlink = 1;
-		attr.size = 4096;
-		switch (in->opcode) {
-		case FUSE_INIT: {
-			struct fuse_init_in *init = (void *)(in + 1);
-			struct fuse_init_out out = {
-				.major = FUSE_KERNEL_VERSION,
-				.minor = FUSE_KERNEL_MINOR_VERSION,
-				.max_readahead = init->max_readahead,
-				.flags = FUSE_INIT_EXT,
-				.flags2 = FUSE_PASSTHROUGH >> 32,
-				.max_write = 65536,
-				.max_stack_depth = 1,
-				.time_gran = 1,
-			};
-
-			reply(in->unique, 0, &out, sizeof(out));
-			if (!storming && !pthread_create(&t, NULL, storm, NULL))
-				storming = true;
-			if (write(ready, "", 1) != 1)
-				exit(1);
-			break;
-		}
-		case FUSE_LOOKUP: {
-			struct fuse_entry_out out = {
-				.entry_valid = 1, .attr_valid = 1, .generation = 1,
-			};
-			unsigned int i;
-
-			if (sscanf((char *)(in + 1), "f%02u", &i) != 1 || i >= NFILES) {
-				reply(in->unique, -ENOENT, NULL, 0);
-				break;
-			}
-			out.nodeid = i + 2;
-			out.attr = attr;
-			out.attr.ino = i + 2;
-			out.attr.mode = S_IFREG | 0644;
-			reply(in->unique, 0, &out, sizeof(out));
-			break;
-		}
-		case FUSE_GETATTR: {
-			struct fuse_attr_out out = { .attr_valid = 1, .attr = attr };
-
-			reply(in->unique, 0, &out, sizeof(out));
-			break;
-		}
-		case FUSE_OPEN: {
-			struct fuse_open_out out = { .open_flags = FOPEN_PASSTHROUGH };
-			int id;
-
-			snprintf(path, sizeof(path), "%s/f%02llu", lower, node - 2);
-			id = backing_open(devfd, path);
-			if (id <= 0) {
-				reply(in->unique, -EIO, NULL, 0);
-				break;
-			}
-			atomic_fetch_add(&srv_ids_open, 1);
-			out.backing_id = id;
-			reply(in->unique, 0, &out, sizeof(out));
-			/* A careful server: the open file keeps what it needs */
-			backing_close(devfd, id);
-			atomic_fetch_add(&srv_ids_close, 1);
-			break;
-		}
-		case FUSE_FLUSH:
-		case FUSE_RELEASE:
-		case FUSE_READ:
-			reply(in->unique, 0, NULL, 0);
-			break;
-		case FUSE_FORGET:
-		case FUSE_BATCH_FORGET:
-		case FUSE_INTERRUPT:
-			break;
-		default:
-			reply(in->unique, -EOPNOTSUPP, NULL, 0);
-			break;
-		}
-	}
+	if (!storming && !pthread_create(&t, NULL, storm, NULL))
+		storming = true;
+	if (write(3, "", 1) != 1)
+		exit(1);
 }
+
+static const struct fuse_server_ops stress_ops = {
+	.lookup = stress_lookup,
+	.open = stress_open,
+	.opened = stress_opened,
+	.initialized = stress_initialized,
+};
 
 /*
  * The server process (this program run with -S MNT LOWER): mount MNT with a
@@ -267,19 +186,20 @@ static void server_term(int sig)
 
 static int server_main(void)
 {
-	char opts[128];
+	int err;
 
 	signal(SIGTERM, server_term);
-	devfd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
-	if (devfd < 0)
-		die("/dev/fuse");
-	snprintf(opts, sizeof(opts),
-		 "fd=%d,rootmode=40000,user_id=0,group_id=0,allow_other", devfd);
-	if (mount("fuse_stress", mnt, "fuse.fuse_stress", 0, opts))
-		die("mount");
-	if (write(3, &devfd, sizeof(devfd)) != sizeof(devfd))
+	srv.ops = &stress_ops;
+	srv.file_size = 4096;
+	srv.valid = 1;
+	err = fuse_server_mount(&srv, mnt, "fuse_stress", 0, true);
+	if (err) {
+		errno = -err;
+		die(srv.devfd < 0 ? "/dev/fuse" : "mount");
+	}
+	if (write(3, &srv.devfd, sizeof(srv.devfd)) != sizeof(srv.devfd))
 		return 1;
-	serve(3);
+	fuse_server_loop(&srv);
 	/* The connection is gone: wait for SIGTERM to report */
 	for (;;)
 		pause();
@@ -577,7 +497,7 @@ static int many_ids(int nr)
 	close(ids);
 	for (i = 0; i < nr; i++) {
 		snprintf(path, sizeof(path), "%s/scale/%06d", lower, i);
-		id[i] = backing_open(devfd_p, path);
+		id[i] = fuse_backing_open(devfd_p, path);
 		if (id[i] <= 0) {
 			fprintf(stderr, "scale: BACKING_OPEN %d: %s\n", i,
 				strerror(-id[i]));
@@ -609,7 +529,7 @@ static int many_ids(int nr)
 	       nr, listed, found);
 	printf("scale: with their id, %zd bytes, %s\n", len, bad ? "NOT OK" : "ok");
 	for (i = 0; i < nr; i++)
-		backing_close(devfd_p, id[i]);
+		fuse_backing_close(devfd_p, id[i]);
 	close(devfd_p);
 	umount2(mnt, MNT_DETACH);
 	free(id);
@@ -639,7 +559,7 @@ static int hostile_names(void)
 	for (i = 0; i < (int)ARRAY_SIZE(names); i++) {
 		snprintf(path, sizeof(path), "%s/%s", lower, names[i]);
 		close(open(path, O_CREAT | O_WRONLY, 0644));
-		count += backing_open(devfd_p, path) > 0;
+		count += fuse_backing_open(devfd_p, path) > 0;
 	}
 	/* A path near PATH_MAX: nested directories of 200 characters */
 	n = snprintf(longdir, sizeof(longdir), "%s", lower);
@@ -652,11 +572,11 @@ static int hostile_names(void)
 	}
 	snprintf(path, sizeof(path), "%s/long", longdir);
 	close(open(path, O_CREAT | O_WRONLY, 0644));
-	count += backing_open(devfd_p, path) > 0;
+	count += fuse_backing_open(devfd_p, path) > 0;
 	/* A deleted one */
 	snprintf(path, sizeof(path), "%s/deleted", lower);
 	close(open(path, O_CREAT | O_WRONLY, 0644));
-	count += backing_open(devfd_p, path) > 0;
+	count += fuse_backing_open(devfd_p, path) > 0;
 	unlink(path);
 
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", devfd_p);
@@ -750,15 +670,10 @@ int main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
-		die("mount namespace");
-	snprintf(base, sizeof(base), "/tmp/fuse_stress_XXXXXX");
-	if (!mkdtemp(base) || mount("tmpfs", base, "tmpfs", 0, NULL))
-		die(base);
-	snprintf(lower, sizeof(lower), "%s/lower", base);
-	snprintf(mnt, sizeof(mnt), "%s/mnt", base);
-	mkdir(lower, 0755);
-	mkdir(mnt, 0755);
+	errno = -fuse_server_dirs("fuse_stress", base, sizeof(base), lower, mnt,
+				  sizeof(lower));
+	if (errno)
+		die("mount namespace and tmpfs");
 	snprintf(path, sizeof(path), "%s/scale", lower);
 	mkdir(path, 0755);
 	for (i = 0; i < NFILES; i++) {

@@ -3,8 +3,8 @@
  * fdinfo of FUSE files and of /dev/fuse: which backing files the kernel
  * holds for a FUSE passthrough server, and for which open file.
  *
- * The test runs its own small FUSE server on /dev/fuse (a thread, no
- * libfuse), which registers backing files with FUSE_DEV_IOC_BACKING_OPEN
+ * The test runs its own small FUSE server on /dev/fuse (fuse_server.h: a
+ * thread, no libfuse), which registers backing files with FUSE_DEV_IOC_BACKING_OPEN
  * and closes its own descriptors at once, like a careful server.  All
  * mounts are made in a private mount namespace on a tmpfs of the test.
  */
@@ -35,9 +35,9 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "fuse_server.h"
 
 #define MAX_FILES	16
-#define REQ_BUFSIZE	(FUSE_MIN_READ_BUFFER + 1024 * 1024)
 #define CONTENT		"passthrough data\n"
 #define CONTENT_LEN	((ssize_t)sizeof(CONTENT) - 1)
 #define NOBODY		65534
@@ -48,193 +48,75 @@ struct fs_file {
 	unsigned int open_flags; /* FOPEN_* reply when not in passthrough */
 };
 
-/* The FUSE server: one thread answering requests on devfd */
+/* The FUSE server: a thread of fuse_server.h answering on fs.devfd */
 struct server {
-	int devfd;
+	struct fuse_server fs;
 	pthread_mutex_t lock;
 	struct fs_file files[MAX_FILES];
 	int nfiles;
 };
 
-static void reply(struct server *srv, uint64_t unique, int error,
-		  const void *data, size_t len)
+static int64_t lookup_file(struct fuse_server *fs, const char *name)
 {
-	struct fuse_out_header out = {
-		.len = sizeof(out) + (error ? 0 : len),
-		.error = error,
-		.unique = unique,
-	};
-	struct iovec iov[] = {
-		{ .iov_base = &out, .iov_len = sizeof(out) },
-		{ .iov_base = (void *)data, .iov_len = error ? 0 : len },
-	};
-
-	/* ENOENT: the request was interrupted; nothing to do */
-	if (writev(srv->devfd, iov, 2) < 0 && errno != ENOENT)
-		perror("fuse server: writev");
-}
-
-static void fill_attr(struct fuse_attr *attr, uint64_t nodeid)
-{
-	memset(attr, 0, sizeof(*attr));
-	attr->ino = nodeid;
-	attr->blksize = 4096;
-	if (nodeid == FUSE_ROOT_ID) {
-		attr->mode = S_IFDIR | 0755;
-		attr->nlink = 2;
-	} else {
-		attr->mode = S_IFREG | 0644;
-		attr->nlink = 1;
-		attr->size = CONTENT_LEN;
-	}
-}
-
-static struct fs_file *find_node(struct server *srv, uint64_t nodeid)
-{
-	if (nodeid < 2 || nodeid >= 2 + (uint64_t)srv->nfiles)
-		return NULL;
-	return &srv->files[nodeid - 2];
-}
-
-static void handle(struct server *srv, struct fuse_in_header *in)
-{
-	void *arg = in + 1;
-	struct fs_file *f;
+	struct server *srv = fs->data;
+	int64_t nodeid = -ENOENT;
+	int i;
 
 	pthread_mutex_lock(&srv->lock);
-	switch (in->opcode) {
-	case FUSE_INIT: {
-		struct fuse_init_in *init = arg;
-		unsigned long long want = FUSE_INIT_EXT | FUSE_PASSTHROUGH;
-		unsigned long long have = init->flags |
-			((init->flags & FUSE_INIT_EXT) ?
-			 (unsigned long long)init->flags2 << 32 : 0);
-		struct fuse_init_out out = {
-			.major = FUSE_KERNEL_VERSION,
-			.minor = FUSE_KERNEL_MINOR_VERSION,
-			.max_readahead = init->max_readahead,
-			.max_background = 16,
-			.congestion_threshold = 12,
-			.max_write = 65536,
-			.time_gran = 1,
-			.max_stack_depth = 1,
-		};
+	for (i = 0; i < srv->nfiles; i++)
+		if (!strcmp(srv->files[i].name, name))
+			nodeid = i + 2;
+	pthread_mutex_unlock(&srv->lock);
+	return nodeid;
+}
 
-		want &= have;
-		out.flags = want;
-		out.flags2 = want >> 32;
-		reply(srv, in->unique, 0, &out, sizeof(out));
-		break;
-	}
-	case FUSE_LOOKUP: {
-		struct fuse_entry_out out = {
-			.entry_valid = 3600,
-			.attr_valid = 3600,
-		};
-		int i;
+static int open_file(struct fuse_server *fs, uint64_t nodeid,
+		     struct fuse_open_out *out)
+{
+	struct server *srv = fs->data;
+	struct fs_file *f;
+	int err = 0;
 
-		for (i = 0; i < srv->nfiles; i++)
-			if (in->nodeid == FUSE_ROOT_ID &&
-			    !strcmp(srv->files[i].name, arg))
-				break;
-		if (i == srv->nfiles) {
-			reply(srv, in->unique, -ENOENT, NULL, 0);
-			break;
-		}
-		out.nodeid = i + 2;
-		out.generation = 1;
-		fill_attr(&out.attr, out.nodeid);
-		reply(srv, in->unique, 0, &out, sizeof(out));
-		break;
-	}
-	case FUSE_GETATTR: {
-		struct fuse_attr_out out = { .attr_valid = 3600 };
-
-		fill_attr(&out.attr, in->nodeid);
-		reply(srv, in->unique, 0, &out, sizeof(out));
-		break;
-	}
-	case FUSE_OPEN: {
-		struct fuse_open_out out = { .fh = in->nodeid };
-
-		f = find_node(srv, in->nodeid);
-		if (!f) {
-			reply(srv, in->unique, -ENOENT, NULL, 0);
-			break;
-		}
+	pthread_mutex_lock(&srv->lock);
+	if (nodeid < 2 || nodeid >= 2 + (uint64_t)srv->nfiles) {
+		err = -ENOENT;
+	} else {
+		f = &srv->files[nodeid - 2];
 		if (f->backing_id > 0) {
-			out.open_flags = FOPEN_PASSTHROUGH;
-			out.backing_id = f->backing_id;
+			out->open_flags = FOPEN_PASSTHROUGH;
+			out->backing_id = f->backing_id;
 		} else {
-			out.open_flags = f->open_flags;
+			out->open_flags = f->open_flags;
 		}
-		reply(srv, in->unique, 0, &out, sizeof(out));
-		break;
-	}
-	case FUSE_OPENDIR: {
-		struct fuse_open_out out = { .fh = 1 };
-
-		reply(srv, in->unique, 0, &out, sizeof(out));
-		break;
-	}
-	case FUSE_READ:		/* files not in passthrough mode read empty */
-	case FUSE_READDIR:
-	case FUSE_FLUSH:
-	case FUSE_RELEASE:
-	case FUSE_RELEASEDIR:
-	case FUSE_FSYNC:
-		reply(srv, in->unique, 0, NULL, 0);
-		break;
-	case FUSE_FORGET:
-	case FUSE_BATCH_FORGET:
-	case FUSE_INTERRUPT:
-		break;		/* no reply */
-	default:
-		/* Not needed here; the kernel passes the error on */
-		reply(srv, in->unique, -EOPNOTSUPP, NULL, 0);
-		break;
 	}
 	pthread_mutex_unlock(&srv->lock);
+	return err;
 }
 
-static void *serve(void *data)
+static const struct fuse_server_ops files_ops = {
+	.lookup = lookup_file,
+	.open = open_file,
+};
+
+static void server_init(struct server *srv)
 {
-	struct server *srv = data;
-	char *buf = malloc(REQ_BUFSIZE);
-
-	while (buf) {
-		ssize_t n = read(srv->devfd, buf, REQ_BUFSIZE);
-
-		if (n < 0 && (errno == EINTR || errno == ENOENT))
-			continue;
-		if (n < (ssize_t)sizeof(struct fuse_in_header))
-			break;	/* ENODEV: unmounted or aborted */
-		handle(srv, (struct fuse_in_header *)buf);
-	}
-	free(buf);
-	return NULL;
+	memset(srv, 0, sizeof(*srv));
+	srv->fs.devfd = -1;
+	srv->fs.ops = &files_ops;
+	srv->fs.file_size = CONTENT_LEN;
+	srv->fs.valid = 3600;
+	srv->fs.data = srv;
+	pthread_mutex_init(&srv->lock, NULL);
 }
 
-/* Register @path as a backing file the way a careful server does */
 static int backing_open(struct server *srv, const char *path)
 {
-	struct fuse_backing_map map = { };
-	int id, err;
-
-	map.fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (map.fd < 0)
-		return -errno;
-	id = ioctl(srv->devfd, FUSE_DEV_IOC_BACKING_OPEN, &map);
-	err = errno;
-	close(map.fd);
-	return id < 0 ? -err : id;
+	return fuse_backing_open(srv->fs.devfd, path);
 }
 
 static int backing_close(struct server *srv, int id)
 {
-	unsigned int backing_id = id;
-
-	return ioctl(srv->devfd, FUSE_DEV_IOC_BACKING_CLOSE, &backing_id);
+	return fuse_backing_close(srv->fs.devfd, id);
 }
 
 /* Add a file to the FUSE filesystem; backing_id > 0 means passthrough */
@@ -452,37 +334,25 @@ FIXTURE(fdinfo) {
 
 FIXTURE_SETUP(fdinfo)
 {
-	char opts[128], path[256];
+	char path[256];
 	struct stat st;
 	int id;
 
-	memset(&self->srv, 0, sizeof(self->srv));
-	self->srv.devfd = -1;
-	pthread_mutex_init(&self->srv.lock, NULL);
+	server_init(&self->srv);
 
 	if (geteuid() != 0)
 		SKIP(return, "needs root: %s",
 		     "mount and FUSE_DEV_IOC_BACKING_OPEN take CAP_SYS_ADMIN");
-	self->srv.devfd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
-	if (self->srv.devfd < 0)
+	if (access("/dev/fuse", R_OK | W_OK))
 		SKIP(return, "cannot open /dev/fuse: %s (CONFIG_FUSE_FS?)", strerror(errno));
 
-	ASSERT_EQ(unshare(CLONE_NEWNS), 0);
-	ASSERT_EQ(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
-	snprintf(self->base, sizeof(self->base), "/tmp/fuse_fdinfo_XXXXXX");
-	ASSERT_NE(mkdtemp(self->base), NULL);
-	ASSERT_EQ(mount("tmpfs", self->base, "tmpfs", 0, "mode=0755"), 0);
-	snprintf(self->lower, sizeof(self->lower), "%s/lower", self->base);
-	snprintf(self->mnt, sizeof(self->mnt), "%s/mnt", self->base);
-	ASSERT_EQ(mkdir(self->lower, 0755), 0);
-	ASSERT_EQ(mkdir(self->mnt, 0755), 0);
+	ASSERT_EQ(fuse_server_dirs("fuse_fdinfo", self->base, sizeof(self->base),
+				   self->lower, self->mnt, sizeof(self->lower)), 0);
 
-	snprintf(opts, sizeof(opts),
-		 "fd=%d,rootmode=40000,user_id=0,group_id=0,allow_other",
-		 self->srv.devfd);
-	ASSERT_EQ(mount("fuse_fdinfo", self->mnt, "fuse.fuse_fdinfo",
-			MS_NOSUID | MS_NODEV, opts), 0);
-	ASSERT_EQ(pthread_create(&self->thread, NULL, serve, &self->srv), 0);
+	ASSERT_EQ(fuse_server_mount(&self->srv.fs, self->mnt, "fuse_fdinfo",
+				    MS_NOSUID | MS_NODEV, true), 0);
+	ASSERT_EQ(pthread_create(&self->thread, NULL, fuse_server_thread,
+				 &self->srv.fs), 0);
 	self->serving = true;
 
 	/* Waits for FUSE_INIT to be answered */
@@ -578,7 +448,7 @@ TEST_F(fdinfo, dev_lists_backing_files)
 		ASSERT_GT(id[i], 0);
 	}
 
-	info = read_fdinfo(getpid(), self->srv.devfd);
+	info = read_fdinfo(getpid(), self->srv.fs.devfd);
 	ASSERT_NE(info, NULL);
 	TH_LOG("/dev/fuse fdinfo:\n%s", info);
 	ASSERT_EQ(fdinfo_num(info, "fuse_connection"), (long)self->conn);
@@ -607,7 +477,7 @@ TEST_F(fdinfo, connection_matches_fusectl)
 	snprintf(path, sizeof(path), "/sys/fs/fuse/connections/%u/waiting",
 		 self->conn);
 	ASSERT_EQ(access(path, F_OK), 0);
-	info = read_fdinfo(getpid(), self->srv.devfd);
+	info = read_fdinfo(getpid(), self->srv.fs.devfd);
 	ASSERT_NE(info, NULL);
 	ASSERT_EQ(fdinfo_num(info, "fuse_connection"), (long)self->conn);
 	free(info);
@@ -627,7 +497,7 @@ TEST_F(fdinfo, closed_id_disappears)
 	ASSERT_GT(idb, 0);
 	ASSERT_EQ(backing_close(&self->srv, ida), 0);
 
-	info = read_fdinfo(getpid(), self->srv.devfd);
+	info = read_fdinfo(getpid(), self->srv.fs.devfd);
 	ASSERT_NE(info, NULL);
 	ASSERT_EQ(fdinfo_num(info, "fuse_backing_files"), 1);
 	ASSERT_EQ(parse_list(info, e, 2), 1);
@@ -637,7 +507,7 @@ TEST_F(fdinfo, closed_id_disappears)
 	free(info);
 
 	ASSERT_EQ(backing_close(&self->srv, idb), 0);
-	info = read_fdinfo(getpid(), self->srv.devfd);
+	info = read_fdinfo(getpid(), self->srv.fs.devfd);
 	ASSERT_NE(info, NULL);
 	ASSERT_EQ(fdinfo_num(info, "fuse_backing_files"), 0);
 	ASSERT_EQ(parse_list(info, e, 2), 0);
@@ -664,7 +534,7 @@ TEST_F(fdinfo, sparse_ids)
 			ASSERT_EQ(backing_close(&self->srv, id[i]), 0);
 	}
 
-	info = read_fdinfo(getpid(), self->srv.devfd);
+	info = read_fdinfo(getpid(), self->srv.fs.devfd);
 	ASSERT_NE(info, NULL);
 	ASSERT_EQ(fdinfo_num(info, "fuse_backing_files"), kept);
 	n = parse_list(info, e, 40);
@@ -755,7 +625,7 @@ TEST_F(fdinfo, closed_id_held_by_open_file)
 	ASSERT_GE(fd, 0);
 	ASSERT_EQ(backing_close(&self->srv, id), 0);
 
-	info = read_fdinfo(getpid(), self->srv.devfd);
+	info = read_fdinfo(getpid(), self->srv.fs.devfd);
 	ASSERT_NE(info, NULL);
 	ASSERT_EQ(fdinfo_num(info, "fuse_backing_files"), 0);
 	ASSERT_EQ(parse_list(info, e, 1), 0);
@@ -789,7 +659,7 @@ TEST_F(fdinfo, escaped_paths)
 					 lower, sizeof(lower));
 		ASSERT_GE(fd[i], 0);
 	}
-	info = read_fdinfo(getpid(), self->srv.devfd);
+	info = read_fdinfo(getpid(), self->srv.fs.devfd);
 	ASSERT_NE(info, NULL);
 	TH_LOG("/dev/fuse fdinfo:\n%s", info);
 	ASSERT_TRUE(well_formed(info));
@@ -828,7 +698,7 @@ TEST_F(fdinfo, deleted_backing_file)
 	/* d_path() appends " (deleted)", and the space is escaped */
 	snprintf(want, sizeof(want), "%s\\040(deleted)", lower);
 
-	info = read_fdinfo(getpid(), self->srv.devfd);
+	info = read_fdinfo(getpid(), self->srv.fs.devfd);
 	ASSERT_NE(info, NULL);
 	ASSERT_EQ(parse_list(info, e, 1), 1);
 	EXPECT_STREQ(e[0].path, want);
@@ -919,7 +789,7 @@ TEST_F(fdinfo, access_unchanged)
 		int wfd;
 
 		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", getpid(),
-			 i ? self->srv.devfd : fd);
+			 i ? self->srv.fs.devfd : fd);
 		ASSERT_EQ(stat(path, &st), 0);
 		EXPECT_EQ(st.st_mode & 0222, 0U);
 		wfd = open(path, O_WRONLY);
@@ -939,7 +809,7 @@ TEST_F(fdinfo, access_unchanged)
 		if (open(path, O_RDONLY) >= 0)
 			_exit(11);
 		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", getppid(),
-			 self->srv.devfd);
+			 self->srv.fs.devfd);
 		if (open(path, O_RDONLY) >= 0)
 			_exit(12);
 		_exit(0);
@@ -970,7 +840,7 @@ TEST_F_TIMEOUT(fdinfo, ten_thousand_ids, 300)
 		id[i] = backing_open(&self->srv, path);
 		ASSERT_GT(id[i], 0);
 	}
-	info = read_fdinfo(getpid(), self->srv.devfd);
+	info = read_fdinfo(getpid(), self->srv.fs.devfd);
 	ASSERT_NE(info, NULL);
 	TH_LOG("/dev/fuse fdinfo with %d ids: %zu bytes", nr, strlen(info));
 	ASSERT_EQ(fdinfo_num(info, "fuse_backing_files"), nr);
@@ -1138,7 +1008,7 @@ TEST_F(fdinfo, connection_aborted_while_reading)
 	for (int i = 0; i < 100; i++)
 		ASSERT_GT(backing_open(&self->srv, lower), 0);
 
-	r.fd[0] = self->srv.devfd;
+	r.fd[0] = self->srv.fs.devfd;
 	r.fd[1] = fd;
 	ASSERT_EQ(pthread_create(&thread, NULL, read_loop, &r), 0);
 	usleep(100000);
@@ -1159,7 +1029,7 @@ TEST_F(fdinfo, connection_aborted_while_reading)
 	ASSERT_NE(info, NULL);
 	EXPECT_EQ(fdinfo_num(info, "fuse_backing_id"), id);
 	free(info);
-	info = read_fdinfo(getpid(), self->srv.devfd);
+	info = read_fdinfo(getpid(), self->srv.fs.devfd);
 	ASSERT_NE(info, NULL);
 	EXPECT_EQ(fdinfo_num(info, "fuse_backing_files"), 101);
 	free(info);
@@ -1181,26 +1051,22 @@ TEST_F(fdinfo, server_killed_while_reading)
 	ASSERT_GE(pid, 0);
 	if (pid == 0) {
 		/* A second server: its own /dev/fuse, mount and ids */
-		struct server srv = { };
-		char opts[128], mnt[PATH_MAX];
+		struct server srv;
+		char mnt[PATH_MAX];
 		pthread_t t;
 
-		pthread_mutex_init(&srv.lock, NULL);
-		srv.devfd = open("/dev/fuse", O_RDWR);
+		server_init(&srv);
 		snprintf(mnt, sizeof(mnt), "%s/mnt2", self->base);
 		mkdir(mnt, 0755);
-		snprintf(opts, sizeof(opts),
-			 "fd=%d,rootmode=40000,user_id=0,group_id=0", srv.devfd);
-		if (srv.devfd < 0 || mount("fuse_fdinfo2", mnt, "fuse.fuse_fdinfo2",
-					   0, opts) ||
-		    pthread_create(&t, NULL, serve, &srv))
+		if (fuse_server_mount(&srv.fs, mnt, "fuse_fdinfo2", 0, false) ||
+		    pthread_create(&t, NULL, fuse_server_thread, &srv.fs))
 			_exit(1);
 		if (stat(mnt, &(struct stat){}))
 			_exit(2);
 		for (i = 0; i < 1000; i++)
 			if (backing_open(&srv, lower) <= 0)
 				_exit(3);
-		if (write(ready[1], &srv.devfd, sizeof(int)) != sizeof(int))
+		if (write(ready[1], &srv.fs.devfd, sizeof(int)) != sizeof(int))
 			_exit(4);
 		pause();
 		_exit(0);
