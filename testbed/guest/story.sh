@@ -17,7 +17,6 @@ heading() { printf '\n\033[1m===== %s\033[0m\n' "$*"; }
 run() { printf '\033[2m# %s\033[0m\n' "$*"; eval "$@"; }
 
 heading "printed by the ${KERNEL:-booted} kernel: $(uname -r) $(uname -v)"
-grep -q fuse_backing_files /proc/kallsyms 2>/dev/null || true
 demo=/tmp/demo
 mkdir -p $demo/lower $demo/mnt $demo/pinned $demo/mkfds
 mount -t tmpfs demo-lower $demo/lower
