@@ -132,7 +132,10 @@ done
 # Every file of ours that maps into this project must be in the tree.
 unset GIT_INDEX_FILE
 git -C "$dir" tag -f series "$head" >/dev/null
-if [ "$(git -C "$dir" rev-parse HEAD 2>/dev/null)" != "$head" ]; then
+# (also when HEAD is right but the files are not: a worktree of the same
+# repository may have moved the branch under this one)
+if [ "$(git -C "$dir" rev-parse HEAD 2>/dev/null)" != "$head" ] ||
+   ! git -C "$dir" diff --quiet HEAD; then
 	git -C "$dir" checkout -q -B series-tree "$head" 2>/dev/null ||
 		git -C "$dir" reset -q --hard "$head"
 	git -C "$dir" reset -q --hard "$head"

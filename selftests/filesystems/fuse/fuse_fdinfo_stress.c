@@ -1,27 +1,32 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Stress fdinfo readers of FUSE backing files against everything a FUSE
- * server and its users do at the same time, for a bounded time:
+ * server and its users do at the same time.  Three tests:
  *
- *  - a FUSE server (a process of its own, restarted again and again) that
- *    answers every FUSE_OPEN in passthrough mode with a fresh backing id
- *    and closes the id right after, like a careful server, while a thread
- *    of it storms FUSE_DEV_IOC_BACKING_OPEN/CLOSE;
+ * many_ids: 100000 ids (FUSE_STRESS_IDS) on one connection are all listed
+ *	in the fdinfo of /dev/fuse, exactly once each, with their id.
+ *
+ * hostile_names: names with newline, tab, backslash, space, non-UTF-8
+ *	bytes, near PATH_MAX, deleted, each listed as one parsable line, also
+ *	when read from a chroot and from another mount namespace.
+ *
+ * race: for 60 s (FUSE_STRESS_SECONDS), at once
+ *  - a FUSE server (fuse_server.h, a process of its own, restarted again
+ *    and again) that answers every FUSE_OPEN in passthrough mode with a
+ *    fresh backing id and closes the id right after, like a careful
+ *    server, while a thread of it storms FUSE_DEV_IOC_BACKING_OPEN/CLOSE;
  *  - app threads opening, reading and closing files through the mount,
  *    some kept open across server restarts;
  *  - reader threads reading the server's /dev/fuse fdinfo and the fdinfo
- *    of every open file, checking every line is well formed;
- *  - a controller that aborts the connection through fusectl, unmounts,
- *    or kills the server, then starts a new one.
+ *    of every open file, checking that every line is well formed;
+ *  - the test itself, which aborts the connection through fusectl,
+ *    unmounts, or kills the server, then starts a new one.
+ *  Every fdinfo read must be well formed, every kind of operation must
+ *  have happened, and the readers must have seen backing lists and ids
+ *  under all that; the counts are logged.
  *
- * Before that, two phases without concurrency: 100000 ids (-n) all listed
- * exactly once, and hostile names (non-UTF-8, near PATH_MAX, deleted, out
- * of the reader's root) listed one parsable line each.
- *
- * Usage: fuse_fdinfo_stress [-t SECONDS] [-n IDS]   (default 60 s, 100000)
- * Prints what it did per kind and exits 0 if every fdinfo read was well
- * formed and both phases held; 4 (KSFT_SKIP) without root or passthrough.
- * The kernel log (BUG, KASAN, lockdep, kmemleak) is the caller's to check.
+ * The tests need root.  The kernel log (BUG, KASAN, lockdep, kmemleak) is
+ * the caller's to check: run it on a debug kernel.
  */
 
 #define _GNU_SOURCE
@@ -50,39 +55,38 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kselftest_harness.h"
 #include "fuse_server.h"
 
-#define KSFT_SKIP	4
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define NFILES		16
 #define APPS		3
 #define READERS		2
 #define KEPT		4
 
+/* The server process is this program run with these two set */
+#define SERVER_MNT_ENV		"FUSE_STRESS_SERVER_MNT"
+#define SERVER_LOWER_ENV	"FUSE_STRESS_SERVER_LOWER"
+#define SERVER_STORM_ENV	"FUSE_STRESS_SERVER_STORM"
+
 static char base[64], lower[128], mnt[128];
 
 enum { OPS_OPEN, OPS_OPEN_ERR, OPS_READ, OPS_DEV_READS, OPS_FILE_READS,
-	OPS_BAD, OPS_ABORT, OPS_UMOUNT, OPS_KILL, OPS_RESTART, OPS_IDS_OPEN,
-	OPS_IDS_CLOSE, OPS_MAX_BYTES, OPS_NR };
+	OPS_DEV_LISTS, OPS_FILE_IDS, OPS_BAD, OPS_ABORT, OPS_UMOUNT, OPS_KILL,
+	OPS_RESTART, OPS_IDS_OPEN, OPS_IDS_CLOSE, OPS_MAX_BYTES, OPS_NR };
 static const char *const ops_name[OPS_NR] = {
 	"app opens in passthrough mode", "app opens refused (server gone)",
 	"app reads", "/dev/fuse fdinfo reads", "FUSE file fdinfo reads",
+	"... of them with the backing list", "... of them with a backing id",
 	"malformed fdinfo reads", "connection aborts", "umounts",
 	"server kills", "server starts", "BACKING_OPEN (storm and opens)",
 	"BACKING_CLOSE", "largest fdinfo read (bytes)",
 };
 
-/* Counted in the parent; the server reports its own at exit */
+/* Counted in the test; the server reports its own when stopped */
 static atomic_ulong ops[OPS_NR];
 static atomic_bool stop;
 
-static void die(const char *what)
-{
-	perror(what);
-	exit(1);
-}
-
-/* ---- the server process -------------------------------------------------- */
+/* ---- the server process ---------------------------------------------------- */
 
 static struct fuse_server srv;
 
@@ -155,7 +159,8 @@ static void stress_initialized(struct fuse_server *fs)
 	static bool storming;
 	pthread_t t;
 
-	if (!storming && !pthread_create(&t, NULL, storm, NULL))
+	if (!storming && getenv(SERVER_STORM_ENV) &&
+	    !pthread_create(&t, NULL, storm, NULL))
 		storming = true;
 	if (write(3, "", 1) != 1)
 		exit(1);
@@ -169,11 +174,10 @@ static const struct fuse_server_ops stress_ops = {
 };
 
 /*
- * The server process (this program run with -S MNT LOWER): mount MNT with a
- * new /dev/fuse, tell the parent the fd number on fd 3, serve until the
- * connection goes away, report its counts on fd 4, then wait to be killed.
+ * The server process: mount MNT with a new /dev/fuse, tell the test the fd
+ * number on fd 3, serve until the connection goes away, report its counts
+ * on fd 4 when told to stop (SIGTERM), or just die (SIGKILL).
  */
-/* SIGTERM: report the counts on fd 4 and go */
 static void server_term(int sig)
 {
 	unsigned long n[2] = { srv_ids_open, srv_ids_close };
@@ -186,17 +190,12 @@ static void server_term(int sig)
 
 static int server_main(void)
 {
-	int err;
-
 	signal(SIGTERM, server_term);
 	srv.ops = &stress_ops;
 	srv.file_size = 4096;
 	srv.valid = 1;
-	err = fuse_server_mount(&srv, mnt, "fuse_stress", 0, true);
-	if (err) {
-		errno = -err;
-		die(srv.devfd < 0 ? "/dev/fuse" : "mount");
-	}
+	if (fuse_server_mount(&srv, mnt, "fuse_stress", 0, true))
+		return 1;	/* the test sees fd 3 closed */
 	if (write(3, &srv.devfd, sizeof(srv.devfd)) != sizeof(srv.devfd))
 		return 1;
 	fuse_server_loop(&srv);
@@ -205,52 +204,74 @@ static int server_main(void)
 		pause();
 }
 
+/* Before the harness: become the server when started as one */
+static void __attribute__((constructor)) server_mode(void)
+{
+	const char *m = getenv(SERVER_MNT_ENV), *l = getenv(SERVER_LOWER_ENV);
+
+	if (!m || !l)
+		return;
+	snprintf(mnt, sizeof(mnt), "%s", m);
+	snprintf(lower, sizeof(lower), "%s", l);
+	exit(server_main());
+}
+
+struct server {
+	pid_t pid;
+	int devfd;	/* the number of its /dev/fuse fd, in its table */
+	int counts;	/* the pipe it reports its counts on */
+};
+
 /*
- * Start a server process (fork and exec: the parent has threads) and wait
- * until FUSE_INIT is answered.  Returns its pid; *devfd_in_child is its
- * /dev/fuse fd, *out_ids the pipe it reports its counts on.
+ * Start a server process (fork and exec: the test has threads), with a
+ * thread that storms BACKING_OPEN/CLOSE if @storm, and wait until FUSE_INIT
+ * is answered.
  */
-static pid_t start_server(int *devfd_in_child, int *out_ids)
+static void start_server(struct __test_metadata *_metadata,
+			 struct server *server, bool storm)
 {
 	int ready[2], res[2];
-	pid_t pid;
 	char c;
 
-	if (pipe(ready) || pipe(res))
-		die("pipe");
-	pid = fork();
-	if (pid < 0)
-		die("fork");
-	if (pid == 0) {
-		if (dup2(ready[1], 3) != 3 || dup2(res[1], 4) != 4)
+	ASSERT_EQ(pipe(ready), 0);
+	ASSERT_EQ(pipe(res), 0);
+	server->pid = fork();
+	ASSERT_GE(server->pid, 0);
+	if (server->pid == 0) {
+		if (dup2(ready[1], 3) != 3 || dup2(res[1], 4) != 4 ||
+		    setenv(SERVER_MNT_ENV, mnt, 1) ||
+		    setenv(SERVER_LOWER_ENV, lower, 1) ||
+		    (storm && setenv(SERVER_STORM_ENV, "1", 1)))
 			_exit(1);
-		execl("/proc/self/exe", "fuse_fdinfo_stress", "-S", mnt, lower,
-		      (char *)NULL);
+		execl("/proc/self/exe", "fuse_fdinfo_stress", (char *)NULL);
 		_exit(1);
 	}
 	close(ready[1]);
 	close(res[1]);
-	if (read(ready[0], devfd_in_child, sizeof(int)) != sizeof(int))
-		die("server did not start");
+	ASSERT_EQ(read(ready[0], &server->devfd, sizeof(int)), sizeof(int))
+		TH_LOG("the server did not mount %s", mnt);
 	/* The first access waits until FUSE_INIT is answered */
 	access(mnt, F_OK);
-	if (read(ready[0], &c, 1) != 1)
-		die("server did not answer FUSE_INIT");
+	ASSERT_EQ(read(ready[0], &c, 1), 1)
+		TH_LOG("the server did not answer FUSE_INIT");
 	close(ready[0]);
-	*out_ids = res[0];
+	server->counts = res[0];
 	atomic_fetch_add(&ops[OPS_RESTART], 1);
-	return pid;
 }
 
-/* A copy of the server's /dev/fuse fd, so its connection outlives it */
-static int grab_devfd(pid_t pid, int fd)
+/* Kill the server, keep a copy of its /dev/fuse fd: its connection stays */
+static int take_over(struct __test_metadata *_metadata, struct server *server)
 {
-	int pidfd = syscall(SYS_pidfd_open, pid, 0);
-	int copy = pidfd < 0 ? -1 : syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+	int pidfd = syscall(SYS_pidfd_open, server->pid, 0);
+	int copy;
 
-	if (copy < 0)
-		die("pidfd_getfd");
+	ASSERT_GE(pidfd, 0);
+	copy = syscall(SYS_pidfd_getfd, pidfd, server->devfd, 0);
+	ASSERT_GE(copy, 0);
 	close(pidfd);
+	kill(server->pid, SIGKILL);
+	waitpid(server->pid, NULL, 0);
+	close(server->counts);
 	return copy;
 }
 
@@ -298,29 +319,60 @@ static bool well_formed(const char *buf, size_t len)
 	return true;
 }
 
-/* Read a whole fdinfo file; -1 if it is gone (fd closed, process dead) */
-static ssize_t read_fdinfo(const char *path, char **buf, size_t *size)
+/* How many "%5u: path" lines follow "fuse_backing_files:"; -1 without it */
+static int listed(const char *buf, size_t len)
+{
+	const char *p = memmem(buf, len, "\nfuse_backing_files:\t", 21);
+	const char *end = buf + len;
+	int n = 0;
+
+	if (!p)
+		return -1;
+	for (p = memchr(p + 1, '\n', end - p - 1); p && p + 1 < end;
+	     p = memchr(p + 1, '\n', end - p - 1)) {
+		if (p[1] != ' ' && (p[1] < '0' || p[1] > '9'))
+			break;
+		n++;
+	}
+	return n;
+}
+
+/* Read all of @fd into *@buf (grown as needed): its length, or -1 */
+static ssize_t read_all(int fd, char **buf, size_t *size)
 {
 	size_t len = 0;
 	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	if (fd < 0)
-		return -1;
 	for (;;) {
 		if (len == *size) {
+			char *bigger = realloc(*buf, *size ? 2 * *size : 65536);
+
+			if (!bigger) {
+				n = -1;
+				break;
+			}
+			*buf = bigger;
 			*size = *size ? 2 * *size : 65536;
-			*buf = realloc(*buf, *size);
-			if (!*buf)
-				die("realloc");
 		}
 		n = read(fd, *buf + len, *size - len);
 		if (n <= 0)
 			break;
 		len += n;
 	}
-	close(fd);
 	return n < 0 ? -1 : (ssize_t)len;
+}
+
+/* Read a whole fdinfo file; -1 if it is gone (fd closed, process dead) */
+static ssize_t read_fdinfo(const char *path, char **buf, size_t *size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t len;
+
+	if (fd < 0)
+		return -1;
+	len = read_all(fd, buf, size);
+	close(fd);
+	return len;
 }
 
 static void account(const char *buf, ssize_t len, int kind, const char *path)
@@ -330,6 +382,10 @@ static void account(const char *buf, ssize_t len, int kind, const char *path)
 	if (len < 0)
 		return;
 	atomic_fetch_add(&ops[kind], 1);
+	if (kind == OPS_DEV_READS && listed(buf, len) >= 0)
+		atomic_fetch_add(&ops[OPS_DEV_LISTS], 1);
+	if (kind == OPS_FILE_READS && memmem(buf, len, "\nfuse_backing_id:\t", 18))
+		atomic_fetch_add(&ops[OPS_FILE_IDS], 1);
 	if (!well_formed(buf, len)) {
 		if (atomic_fetch_add(&ops[OPS_BAD], 1) < 3)
 			fprintf(stderr, "malformed %s:\n%.*s\n", path, (int)len, buf);
@@ -340,8 +396,9 @@ static void account(const char *buf, ssize_t len, int kind, const char *path)
 		;
 }
 
-/* ---- the parent's threads ------------------------------------------------- */
+/* ---- the race ------------------------------------------------------------- */
 
+/* The server the readers look at now */
 static atomic_int server_pid, server_devfd;
 
 static void *app(void *arg)
@@ -421,96 +478,140 @@ static void *reader(void *arg)
 	return NULL;
 }
 
-/* Stop a server the way @how says, collect what it counted, start anew */
-static void restart(int how, int *ids_pipe)
+enum stop_how { STOP_ABORT, STOP_UMOUNT, STOP_KILL, STOP_HOW_NR };
+
+/* Stop the server the way @how says, collect what it counted */
+static void stop_server(struct server *server, enum stop_how how)
 {
 	char path[128];
 	struct stat st;
 	unsigned long n[2];
-	int fd, status;
-	pid_t pid = atomic_load(&server_pid);
+	int fd;
 
 	switch (how) {
-	case 0:	/* abort the connection through fusectl */
-		if (stat(mnt, &st) == 0) {
-			snprintf(path, sizeof(path), "/sys/fs/fuse/connections/%u/abort",
-				 (major(st.st_dev) << 20) | minor(st.st_dev));
-			fd = open(path, O_WRONLY);
-			if (fd >= 0) {
-				if (write(fd, "1", 1) == 1)
-					atomic_fetch_add(&ops[OPS_ABORT], 1);
-				close(fd);
-			}
+	case STOP_ABORT:	/* through fusectl */
+		if (stat(mnt, &st))
+			break;
+		snprintf(path, sizeof(path), "/sys/fs/fuse/connections/%u/abort",
+			 (major(st.st_dev) << 20) | minor(st.st_dev));
+		fd = open(path, O_WRONLY);
+		if (fd >= 0) {
+			if (write(fd, "1", 1) == 1)
+				atomic_fetch_add(&ops[OPS_ABORT], 1);
+			close(fd);
 		}
 		break;
-	case 1:	/* unmount; the server sees ENODEV */
+	case STOP_UMOUNT:	/* the server sees ENODEV */
 		if (umount2(mnt, MNT_DETACH) == 0)
 			atomic_fetch_add(&ops[OPS_UMOUNT], 1);
 		break;
-	case 2:	/* kill the server; the connection is aborted */
-		kill(pid, SIGKILL);
+	default:		/* the connection is aborted */
+		kill(server->pid, SIGKILL);
 		atomic_fetch_add(&ops[OPS_KILL], 1);
 		break;
 	}
 	usleep(100000);		/* let readers and apps meet the dead server */
 	/* A server still alive reports its counts on SIGTERM; a killed one not */
-	kill(pid, SIGTERM);
-	if (read(*ids_pipe, n, sizeof(n)) == sizeof(n)) {
+	kill(server->pid, SIGTERM);
+	if (read(server->counts, n, sizeof(n)) == sizeof(n)) {
 		atomic_fetch_add(&ops[OPS_IDS_OPEN], n[0]);
 		atomic_fetch_add(&ops[OPS_IDS_CLOSE], n[1]);
 	}
-	close(*ids_pipe);
-	kill(pid, SIGKILL);
-	waitpid(pid, &status, 0);
+	close(server->counts);
+	kill(server->pid, SIGKILL);
+	waitpid(server->pid, NULL, 0);
 	umount2(mnt, MNT_DETACH);
-	{
-		int dfd;
+}
 
-		pid = start_server(&dfd, ids_pipe);
-		atomic_store(&server_devfd, dfd);
-		atomic_store(&server_pid, pid);
+static void publish(struct server *server)
+{
+	atomic_store(&server_devfd, server->devfd);
+	atomic_store(&server_pid, server->pid);
+}
+
+static int env_int(const char *name, int dflt)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? atoi(v) : dflt;
+}
+
+/* ---- the tests -------------------------------------------------------------- */
+
+FIXTURE(stress) {
+	bool mounted;
+};
+
+FIXTURE_SETUP(stress)
+{
+	char path[PATH_MAX];
+	int i;
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root: %s",
+		     "mount and FUSE_DEV_IOC_BACKING_OPEN take CAP_SYS_ADMIN");
+	if (access("/dev/fuse", R_OK | W_OK))
+		SKIP(return, "cannot open /dev/fuse: %s (CONFIG_FUSE_FS?)",
+		     strerror(errno));
+	signal(SIGPIPE, SIG_IGN);
+	ASSERT_EQ(fuse_server_dirs("fuse_stress", base, sizeof(base), lower,
+				   mnt, sizeof(lower)), 0);
+	self->mounted = true;
+	for (i = 0; i < NFILES; i++) {
+		snprintf(path, sizeof(path), "%s/f%02d", lower, i);
+		ASSERT_EQ(close(open(path, O_CREAT | O_WRONLY, 0644)), 0);
+	}
+	if (mount("fusectl", "/sys/fs/fuse/connections", "fusectl", 0, NULL) &&
+	    errno != EBUSY)
+		TH_LOG("no fusectl (%s): no aborts", strerror(errno));
+}
+
+FIXTURE_TEARDOWN(stress)
+{
+	if (self->mounted) {
+		umount2(mnt, MNT_DETACH);
+		umount2(base, MNT_DETACH);
 	}
 }
 
-/* ---- the phases without concurrency --------------------------------------- */
-
-/* N ids on one connection are all listed, once each; returns 0 if so */
-static int many_ids(int nr)
+/* FUSE_STRESS_IDS ids on one connection are all listed, once each */
+TEST_F_TIMEOUT(stress, many_ids, 1800)
 {
+	int nr = env_int("FUSE_STRESS_IDS", 100000);
 	char path[PATH_MAX], *buf = NULL, *line, *next;
-	size_t size = 0;
 	struct rlimit rl = { 1 << 20, 1 << 20 };
-	int devfd_p, dfd, *id, ids, i, bad = 0, found = 0, listed;
-	pid_t pid;
-	ssize_t len;
+	int devfd, *id, i, bad = 0, found = 0, listed;
+	struct server server;
 	unsigned char *seen;
+	size_t size = 0;
+	ssize_t len;
 
+	ASSERT_GT(nr, 0);
 	setrlimit(RLIMIT_NOFILE, &rl);
-	/* Our own connection, served by a short-lived child */
-	pid = start_server(&dfd, &ids);
-	devfd_p = grab_devfd(pid, dfd);
-	id = calloc(nr, sizeof(*id));
-	seen = calloc(nr, 1);
-	/* The server's storm adds ids too: stop it by killing the server */
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-	close(ids);
+	snprintf(path, sizeof(path), "%s/scale", lower);
+	ASSERT_EQ(mkdir(path, 0755), 0);
 	for (i = 0; i < nr; i++) {
 		snprintf(path, sizeof(path), "%s/scale/%06d", lower, i);
-		id[i] = fuse_backing_open(devfd_p, path);
-		if (id[i] <= 0) {
-			fprintf(stderr, "scale: BACKING_OPEN %d: %s\n", i,
-				strerror(-id[i]));
-			return 1;
-		}
+		ASSERT_EQ(close(open(path, O_CREAT | O_WRONLY, 0644)), 0);
 	}
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", devfd_p);
+	id = calloc(nr, sizeof(*id));
+	seen = calloc(nr, 1);
+	ASSERT_NE(id, NULL);
+	ASSERT_NE(seen, NULL);
+	start_server(_metadata, &server, false);
+	devfd = take_over(_metadata, &server);
+	for (i = 0; i < nr; i++) {
+		snprintf(path, sizeof(path), "%s/scale/%06d", lower, i);
+		id[i] = fuse_backing_open(devfd, path);
+		ASSERT_GT(id[i], 0)
+			TH_LOG("BACKING_OPEN %d: %s", i, strerror(-id[i]));
+	}
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", devfd);
 	len = read_fdinfo(path, &buf, &size);
-	if (len < 0 || !well_formed(buf, len))
-		bad++;
+	ASSERT_GE(len, 0);
+	EXPECT_TRUE(well_formed(buf, len));
 	line = strstr(buf, "fuse_backing_files:\t");
 	listed = line ? atoi(line + 20) : -1;
-	/* The storm's ids are there too: count only ours, by path */
 	for (line = buf; line && line < buf + len; line = next) {
 		char *nl = strchr(line, '\n');
 		char *p = strstr(line, "/scale/");
@@ -525,41 +626,80 @@ static int many_ids(int nr)
 		else
 			found++;
 	}
-	printf("scale: %d ids registered, header says %d, %d of ours listed once\n",
-	       nr, listed, found);
-	printf("scale: with their id, %zd bytes, %s\n", len, bad ? "NOT OK" : "ok");
+	TH_LOG("%d ids, the header says %d, %d listed once with their id, %zd bytes",
+	       nr, listed, found, len);
+	EXPECT_EQ(listed, nr);
+	EXPECT_EQ(found, nr);
+	EXPECT_EQ(bad, 0);
 	for (i = 0; i < nr; i++)
-		fuse_backing_close(devfd_p, id[i]);
-	close(devfd_p);
-	umount2(mnt, MNT_DETACH);
+		fuse_backing_close(devfd, id[i]);
+	close(devfd);
 	free(id);
 	free(seen);
 	free(buf);
-	return bad || found != nr || listed < nr;
+}
+
+enum elsewhere { FROM_CHROOT, FROM_MNTNS };
+
+/* Read the /dev/fuse fdinfo @path elsewhere: listed and well formed? */
+static bool well_formed_from(const char *path, enum elsewhere how)
+{
+	pid_t child = fork();
+	int status;
+
+	if (child == 0) {
+		char *b = NULL, dir[PATH_MAX];
+		int pfd = open(path, O_RDONLY);
+		size_t s = 0;
+		ssize_t l;
+
+		if (pfd < 0)
+			_exit(2);
+		if (how == FROM_CHROOT) {
+			/* Out of the backing files' reach */
+			snprintf(dir, sizeof(dir), "%s/scale", lower);
+			if (mkdir(dir, 0755) && errno != EEXIST)
+				_exit(2);
+			if (chroot(dir) || chdir("/"))
+				_exit(2);
+		} else if (unshare(CLONE_NEWNS) ||
+			   mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+			   umount2(base, MNT_DETACH)) {
+			/* Where lower is not mounted */
+			_exit(2);
+		}
+		/* fdinfo is made at read time, against the reader's root */
+		l = read_all(pfd, &b, &s);
+		if (l > 0)
+			fprintf(stderr, "# %d backing files listed %s\n",
+				listed(b, l), how == FROM_CHROOT ? "in a chroot" :
+				"in a mount namespace without them");
+		_exit(l > 0 && well_formed(b, l) && listed(b, l) > 0 ? 0 : 1);
+	}
+	if (child < 0 || waitpid(child, &status, 0) != child)
+		return false;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
 /* Hostile names: each still one parsable line, in the documented form */
-static int hostile_names(void)
+TEST_F_TIMEOUT(stress, hostile_names, 300)
 {
 	static const char *const names[] = {
 		"nl\nin name", "tab\there", "back\\slash", "sp ace",
 		"\xff\xfe not utf-8 \xc3\x28", "colon: in name",
 	};
 	char path[PATH_MAX + 64], *buf = NULL, longdir[PATH_MAX];
+	int devfd, i, count = 0;
+	struct server server;
 	size_t size = 0, n;
-	int dfd, ids, devfd_p, bad = 0, i, count = 0;
 	ssize_t len;
-	pid_t pid, child;
 
-	pid = start_server(&dfd, &ids);
-	devfd_p = grab_devfd(pid, dfd);
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-	close(ids);
+	start_server(_metadata, &server, false);
+	devfd = take_over(_metadata, &server);
 	for (i = 0; i < (int)ARRAY_SIZE(names); i++) {
 		snprintf(path, sizeof(path), "%s/%s", lower, names[i]);
 		close(open(path, O_CREAT | O_WRONLY, 0644));
-		count += fuse_backing_open(devfd_p, path) > 0;
+		count += fuse_backing_open(devfd, path) > 0;
 	}
 	/* A path near PATH_MAX: nested directories of 200 characters */
 	n = snprintf(longdir, sizeof(longdir), "%s", lower);
@@ -572,158 +712,73 @@ static int hostile_names(void)
 	}
 	snprintf(path, sizeof(path), "%s/long", longdir);
 	close(open(path, O_CREAT | O_WRONLY, 0644));
-	count += fuse_backing_open(devfd_p, path) > 0;
+	count += fuse_backing_open(devfd, path) > 0;
 	/* A deleted one */
 	snprintf(path, sizeof(path), "%s/deleted", lower);
 	close(open(path, O_CREAT | O_WRONLY, 0644));
-	count += fuse_backing_open(devfd_p, path) > 0;
+	count += fuse_backing_open(devfd, path) > 0;
 	unlink(path);
+	EXPECT_EQ(count, ARRAY_SIZE(names) + 2);
 
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", devfd_p);
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", devfd);
 	len = read_fdinfo(path, &buf, &size);
-	if (len < 0 || !well_formed(buf, len))
-		bad++;
-	printf("hostile names: %d registered, %zd bytes of fdinfo, %s\n", count,
-	       len, bad ? "NOT OK" : "well formed");
-
-	/* Read from a chroot, where the backing files are out of reach */
-	child = fork();
-	if (child == 0) {
-		int pfd = open(path, O_RDONLY);
-		char b[1 << 16], scale_dir[PATH_MAX];
-		ssize_t l;
-
-		snprintf(scale_dir, sizeof(scale_dir), "%s/scale", lower);
-		if (pfd < 0 || chroot(scale_dir) || chdir("/"))
-			exit(2);
-		/* fdinfo is made at read time, against the reader's root */
-		l = read(pfd, b, sizeof(b));
-		exit(l > 0 && well_formed(b, l) ? 0 : 1);
-	}
-	{
-		int st;
-
-		waitpid(child, &st, 0);
-		if (!WIFEXITED(st) || WEXITSTATUS(st))
-			bad++;
-	}
-	/* From another mount namespace, where lower is not mounted */
-	child = fork();
-	if (child == 0) {
-		char *b = NULL;
-		size_t s = 0;
-		ssize_t l;
-
-		if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
-		    umount2(base, MNT_DETACH))
-			exit(2);
-		l = read_fdinfo(path, &b, &s);
-		if (l > 0) {
-			const char *f = strstr(b, "fuse_backing_files:");
-
-			printf("  seen from a mount namespace without %s:\n%.*s", base,
-			       (int)(f && strchr(f, '\n') && strchr(strchr(f, '\n') + 1, '\n') ?
-				     strchr(strchr(f, '\n') + 1, '\n') - f + 1 : 0), f ? f : "");
-		}
-		exit(l > 0 && well_formed(b, l) ? 0 : 1);
-	}
-	{
-		int st;
-
-		waitpid(child, &st, 0);
-		if (!WIFEXITED(st) || WEXITSTATUS(st))
-			bad++;
-	}
-	printf("hostile names from a chroot and another mount namespace: %s\n",
-	       bad ? "NOT OK" : "well formed");
-	close(devfd_p);
-	umount2(mnt, MNT_DETACH);
+	ASSERT_GT(len, 0);
+	TH_LOG("%d registered, %zd bytes of fdinfo", count, len);
+	EXPECT_TRUE(well_formed(buf, len));
+	EXPECT_EQ(listed(buf, len), count);
+	EXPECT_TRUE(well_formed_from(path, FROM_CHROOT));
+	EXPECT_TRUE(well_formed_from(path, FROM_MNTNS));
+	close(devfd);
 	free(buf);
-	return bad || count != (int)ARRAY_SIZE(names) + 2;
 }
 
-int main(int argc, char **argv)
+/*
+ * Apps and readers against a server that is aborted, unmounted or killed
+ * and started anew, for FUSE_STRESS_SECONDS.
+ */
+TEST_F_TIMEOUT(stress, race, 3600)
 {
+	int seconds = env_int("FUSE_STRESS_SECONDS", 60);
 	pthread_t apps[APPS], readers[READERS];
-	int seconds = 60, nr = 100000, opt, i, ids, dfd, failed = 0;
-	char path[PATH_MAX];
+	struct server server;
 	time_t end;
+	int i;
 
-	if (argc == 4 && !strcmp(argv[1], "-S")) {
-		snprintf(mnt, sizeof(mnt), "%s", argv[2]);
-		snprintf(lower, sizeof(lower), "%s", argv[3]);
-		return server_main();
-	}
-	while ((opt = getopt(argc, argv, "t:n:")) != -1) {
-		if (opt == 't') {
-			seconds = atoi(optarg);
-		} else if (opt == 'n') {
-			nr = atoi(optarg);
-		} else {
-			fprintf(stderr, "usage: %s [-t SECONDS] [-n IDS]\n", argv[0]);
-			return 2;
-		}
-	}
-	if (geteuid()) {
-		printf("SKIP: needs root (mount, FUSE_DEV_IOC_BACKING_OPEN)\n");
-		return KSFT_SKIP;
-	}
-	signal(SIGPIPE, SIG_IGN);
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	errno = -fuse_server_dirs("fuse_stress", base, sizeof(base), lower, mnt,
-				  sizeof(lower));
-	if (errno)
-		die("mount namespace and tmpfs");
-	snprintf(path, sizeof(path), "%s/scale", lower);
-	mkdir(path, 0755);
-	for (i = 0; i < NFILES; i++) {
-		snprintf(path, sizeof(path), "%s/f%02d", lower, i);
-		close(open(path, O_CREAT | O_WRONLY, 0644));
-	}
-	for (i = 0; i < nr; i++) {
-		snprintf(path, sizeof(path), "%s/scale/%06d", lower, i);
-		close(open(path, O_CREAT | O_WRONLY, 0644));
-	}
-	if (mount("fusectl", "/sys/fs/fuse/connections", "fusectl", 0, NULL) &&
-	    errno != EBUSY)
-		fprintf(stderr, "no fusectl (%s): no aborts\n", strerror(errno));
-
-	if (access("/dev/fuse", R_OK | W_OK)) {
-		printf("SKIP: no /dev/fuse\n");
-		return KSFT_SKIP;
-	}
-
-	failed |= many_ids(nr);
-	failed |= hostile_names();
-
-	dfd = 0;
-	atomic_store(&server_pid, start_server(&dfd, &ids));
-	atomic_store(&server_devfd, dfd);
+	start_server(_metadata, &server, true);
+	publish(&server);
 	for (i = 0; i < APPS; i++)
-		pthread_create(&apps[i], NULL, app, (void *)(long)(i + 1));
+		ASSERT_EQ(pthread_create(&apps[i], NULL, app, (void *)(long)(i + 1)), 0);
 	for (i = 0; i < READERS; i++)
-		pthread_create(&readers[i], NULL, reader, NULL);
+		ASSERT_EQ(pthread_create(&readers[i], NULL, reader, NULL), 0);
 	end = time(NULL) + seconds;
 	for (i = 0; time(NULL) < end; i++) {
 		usleep(500000 + (i % 5) * 200000);
-		restart(i % 3, &ids);
+		stop_server(&server, i % STOP_HOW_NR);
+		start_server(_metadata, &server, true);
+		publish(&server);
 	}
 	atomic_store(&stop, true);
 	for (i = 0; i < APPS; i++)
 		pthread_join(apps[i], NULL);
 	for (i = 0; i < READERS; i++)
 		pthread_join(readers[i], NULL);
-	restart(2, &ids);
-	kill(atomic_load(&server_pid), SIGKILL);
-	waitpid(atomic_load(&server_pid), NULL, 0);
-	umount2(mnt, MNT_DETACH);
+	stop_server(&server, STOP_KILL);
 
-	printf("stress: %d s\n", seconds);
+	TH_LOG("%d s:", seconds);
 	for (i = 0; i < OPS_NR; i++)
-		printf("  %-34s %lu\n", ops_name[i], (unsigned long)ops[i]);
-	failed |= ops[OPS_BAD] != 0 || ops[OPS_DEV_READS] == 0 || ops[OPS_FILE_READS] == 0 ||
-		  ops[OPS_OPEN] == 0;
-	umount2(base, MNT_DETACH);
-	printf("%s\n", failed ? "FAIL" : "PASS");
-	return failed;
+		TH_LOG("  %-34s %lu", ops_name[i], (unsigned long)ops[i]);
+	EXPECT_EQ(ops[OPS_BAD], 0);
+	EXPECT_GT(ops[OPS_OPEN], 0);
+	EXPECT_GT(ops[OPS_READ], 0);
+	EXPECT_GT(ops[OPS_DEV_READS], 0);
+	EXPECT_GT(ops[OPS_FILE_READS], 0);
+	EXPECT_GT(ops[OPS_DEV_LISTS], 0);
+	EXPECT_GT(ops[OPS_FILE_IDS], 0);
+	EXPECT_GT(ops[OPS_ABORT], 0);
+	EXPECT_GT(ops[OPS_UMOUNT], 0);
+	EXPECT_GT(ops[OPS_KILL], 0);
+	EXPECT_GT(ops[OPS_IDS_OPEN], 0);
+	EXPECT_GT(ops[OPS_IDS_CLOSE], 0);
 }
+
+TEST_HARNESS_MAIN
