@@ -768,17 +768,14 @@ TEST_F_TIMEOUT(stress, race, 3600)
 	for (i = 0; i < OPS_NR; i++)
 		TH_LOG("  %-34s %lu", ops_name[i], (unsigned long)ops[i]);
 	EXPECT_EQ(ops[OPS_BAD], 0);
-	EXPECT_GT(ops[OPS_OPEN], 0);
-	EXPECT_GT(ops[OPS_READ], 0);
-	EXPECT_GT(ops[OPS_DEV_READS], 0);
-	EXPECT_GT(ops[OPS_FILE_READS], 0);
-	EXPECT_GT(ops[OPS_DEV_LISTS], 0);
-	EXPECT_GT(ops[OPS_FILE_IDS], 0);
-	EXPECT_GT(ops[OPS_ABORT], 0);
-	EXPECT_GT(ops[OPS_UMOUNT], 0);
-	EXPECT_GT(ops[OPS_KILL], 0);
-	EXPECT_GT(ops[OPS_IDS_OPEN], 0);
-	EXPECT_GT(ops[OPS_IDS_CLOSE], 0);
+	for (i = 0; i < OPS_NR; i++) {
+		if (i == OPS_OPEN_ERR || i == OPS_BAD || i == OPS_RESTART ||
+		    i == OPS_MAX_BYTES)
+			continue;
+		/* Every kind of operation happened, lists and ids were seen */
+		EXPECT_GT(ops[i], 0)
+			TH_LOG("never: %s", ops_name[i]);
+	}
 }
 
 TEST_HARNESS_MAIN
