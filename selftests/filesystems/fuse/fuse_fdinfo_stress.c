@@ -230,20 +230,24 @@ struct server {
 static void start_server(struct __test_metadata *_metadata,
 			 struct server *server, bool storm)
 {
+	char env_mnt[sizeof(mnt) + 32], env_lower[sizeof(lower) + 32];
+	char env_storm[] = SERVER_STORM_ENV "=1";
+	char *envp[4] = { env_mnt, env_lower };
 	int ready[2], res[2];
 	char c;
 
+	snprintf(env_mnt, sizeof(env_mnt), "%s=%s", SERVER_MNT_ENV, mnt);
+	snprintf(env_lower, sizeof(env_lower), "%s=%s", SERVER_LOWER_ENV, lower);
+	/* Made before fork(): the child of a threaded test only execs */
+	envp[2] = storm ? env_storm : NULL;
 	ASSERT_EQ(pipe(ready), 0);
 	ASSERT_EQ(pipe(res), 0);
 	server->pid = fork();
 	ASSERT_GE(server->pid, 0);
 	if (server->pid == 0) {
-		if (dup2(ready[1], 3) != 3 || dup2(res[1], 4) != 4 ||
-		    setenv(SERVER_MNT_ENV, mnt, 1) ||
-		    setenv(SERVER_LOWER_ENV, lower, 1) ||
-		    (storm && setenv(SERVER_STORM_ENV, "1", 1)))
+		if (dup2(ready[1], 3) != 3 || dup2(res[1], 4) != 4)
 			_exit(1);
-		execl("/proc/self/exe", "fuse_fdinfo_stress", (char *)NULL);
+		execle("/proc/self/exe", "fuse_fdinfo_stress", (char *)NULL, envp);
 		_exit(1);
 	}
 	close(ready[1]);

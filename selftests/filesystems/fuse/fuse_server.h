@@ -201,6 +201,8 @@ static inline void fuse_server_loop(struct fuse_server *srv)
 	size_t size = FUSE_MIN_READ_BUFFER + 128 * 1024;
 	char *buf = malloc(size);
 
+	if (!buf)
+		perror("fuse server: malloc");
 	while (buf) {
 		ssize_t n = read(srv->devfd, buf, size);
 
