@@ -153,6 +153,23 @@ static int mount_fusectl(void)
 	return 0;
 }
 
+/* Write "1" to the abort file of the connection; 0 or an errno */
+static int abort_connection(unsigned int conn)
+{
+	char path[64];
+	int fd, err = mount_fusectl();
+
+	if (err)
+		return err;
+	snprintf(path, sizeof(path), "/sys/fs/fuse/connections/%u/abort", conn);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return errno;
+	err = write(fd, "1", 1) == 1 ? 0 : errno;
+	close(fd);
+	return err;
+}
+
 /* Read a whole file, however large; NUL-terminated, NULL on error */
 static char *read_all(const char *path)
 {
@@ -373,8 +390,7 @@ FIXTURE_SETUP(fdinfo)
 
 FIXTURE_TEARDOWN(fdinfo)
 {
-	char path[64];
-	int fd;
+	int err;
 
 	/*
 	 * The process exits next: the server thread and fds go with it.
@@ -384,16 +400,10 @@ FIXTURE_TEARDOWN(fdinfo)
 	 * harness's timeout.
 	 */
 	if (self->serving) {
-		mount_fusectl();
-		snprintf(path, sizeof(path), "/sys/fs/fuse/connections/%u/abort",
-			 self->conn);
-		fd = open(path, O_WRONLY);
-		if (fd >= 0) {
-			if (write(fd, "1", 1) != 1)
-				TH_LOG("abort of connection %u: %s", self->conn,
-				       strerror(errno));
-			close(fd);
-		}
+		err = abort_connection(self->conn);
+		if (err)
+			TH_LOG("abort of connection %u: %s", self->conn,
+			       strerror(err));
 		umount2(self->mnt, MNT_DETACH);
 	}
 	if (self->base[0])
@@ -433,6 +443,82 @@ static int open_passthrough(struct __test_metadata *_metadata,
 	EXPECT_EQ(pread(fd, buf, sizeof(buf), 0), CONTENT_LEN);
 	*idp = id;
 	return fd;
+}
+
+/*
+ * Mount a tmpfs of its own on base/<name>, holding "data" with CONTENT: a
+ * filesystem whose umount tells whether anything holds a file of it.  The
+ * path of "data" is returned in @path.
+ */
+static void make_pinned(struct __test_metadata *_metadata,
+			FIXTURE_DATA(fdinfo) * self, const char *name,
+			char *dir, size_t dsize, char *path, size_t size)
+{
+	int fd;
+
+	snprintf(dir, dsize, "%s/%s", self->base, name);
+	ASSERT_EQ(mkdir(dir, 0755), 0);
+	ASSERT_EQ(mount("tmpfs", dir, "tmpfs", 0, NULL), 0);
+	snprintf(path, size, "%s/data", dir);
+	fd = open(path, O_CREAT | O_WRONLY, 0644);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(write(fd, CONTENT, CONTENT_LEN), CONTENT_LEN);
+	ASSERT_EQ(close(fd), 0);
+}
+
+/*
+ * umount(@dir), allowing two seconds for files to go: the last fput of a
+ * file closed by an exiting process, or by an aborted connection, may be
+ * deferred.  Returns 0 or the errno of the last attempt.
+ */
+static int umount_when_free(const char *dir)
+{
+	for (int i = 0; i < 200; i++) {
+		if (!umount2(dir, 0))
+			return 0;
+		if (errno != EBUSY)
+			return errno;
+		usleep(10000);
+	}
+	return EBUSY;
+}
+
+/*
+ * A second server, in a child process: its own /dev/fuse and FUSE mount on
+ * base/<name>, serving "data" in passthrough mode from @lower.  It registers
+ * @n ids of @lower, writes its /dev/fuse fd number to @report and waits to
+ * be killed.  Its mount stays when it dies: the caller unmounts it.
+ */
+static pid_t fork_server(FIXTURE_DATA(fdinfo) * self, const char *name,
+			 const char *lower, int n, int report)
+{
+	struct server srv;
+	char mnt[PATH_MAX];
+	pthread_t t;
+	pid_t pid = fork();
+	int i, id;
+
+	if (pid)
+		return pid;
+	server_init(&srv);
+	snprintf(mnt, sizeof(mnt), "%s/%s", self->base, name);
+	mkdir(mnt, 0755);
+	if (fuse_server_mount(&srv.fs, mnt, name, 0, false) ||
+	    pthread_create(&t, NULL, fuse_server_thread, &srv.fs))
+		_exit(1);
+	if (stat(mnt, &(struct stat){}))
+		_exit(2);
+	for (i = 0; i < n; i++) {
+		id = backing_open(&srv, lower);
+		if (id <= 0)
+			_exit(3);
+		if (!i)
+			add_file(&srv, "data", id, 0);
+	}
+	if (write(report, &srv.fs.devfd, sizeof(int)) != sizeof(int))
+		_exit(4);
+	pause();
+	_exit(0);
 }
 
 TEST_F(fdinfo, dev_lists_backing_files)
@@ -901,19 +987,12 @@ TEST_F(fdinfo, pinned_filesystem_is_found)
 {
 	char pinned[256], lower[PATH_MAX], fuse_path[PATH_MAX];
 	char val[PATH_MAX];
-	int fd, id, status, rc = -1, ready[2];
+	int fd, id, status, ready[2];
 	char *info;
 	pid_t app;
 
-	snprintf(pinned, sizeof(pinned), "%s/pinned", self->base);
-	ASSERT_EQ(mkdir(pinned, 0755), 0);
-	ASSERT_EQ(mount("tmpfs", pinned, "tmpfs", 0, NULL), 0);
-	snprintf(lower, sizeof(lower), "%s/data", pinned);
-	fd = open(lower, O_CREAT | O_WRONLY, 0644);
-	ASSERT_GE(fd, 0);
-	ASSERT_EQ(write(fd, CONTENT, CONTENT_LEN), CONTENT_LEN);
-	close(fd);
-
+	make_pinned(_metadata, self, "pinned", pinned, sizeof(pinned),
+		    lower, sizeof(lower));
 	id = backing_open(&self->srv, lower);
 	ASSERT_GT(id, 0);
 	add_file(&self->srv, "data", id, 0);
@@ -951,19 +1030,10 @@ TEST_F(fdinfo, pinned_filesystem_is_found)
 	EXPECT_STREQ(val, lower);
 	free(info);
 
-	/*
-	 * Once the app is gone, the filesystem can go.  The last fput may be
-	 * deferred to a workqueue when a process exits: allow it a moment.
-	 */
+	/* Once the app is gone, the filesystem can go */
 	ASSERT_EQ(kill(app, SIGKILL), 0);
 	ASSERT_EQ(waitpid(app, &status, 0), app);
-	for (int i = 0; i < 200; i++) {
-		rc = umount2(pinned, 0);
-		if (!rc || errno != EBUSY)
-			break;
-		usleep(10000);
-	}
-	EXPECT_EQ(rc, 0);
+	EXPECT_EQ(umount_when_free(pinned), 0);
 }
 
 struct reader {
@@ -999,7 +1069,7 @@ TEST_F(fdinfo, connection_aborted_while_reading)
 	char lower[PATH_MAX], path[PATH_MAX], *info;
 	struct reader r = { .pid = getpid() };
 	pthread_t thread;
-	int fd, id, afd, err = mount_fusectl();
+	int fd, id, err = mount_fusectl();
 
 	if (err)
 		SKIP(return, "no fuse control filesystem: %s", strerror(err));
@@ -1012,11 +1082,7 @@ TEST_F(fdinfo, connection_aborted_while_reading)
 	r.fd[1] = fd;
 	ASSERT_EQ(pthread_create(&thread, NULL, read_loop, &r), 0);
 	usleep(100000);
-	snprintf(path, sizeof(path), "/sys/fs/fuse/connections/%u/abort", self->conn);
-	afd = open(path, O_WRONLY);
-	ASSERT_GE(afd, 0);
-	ASSERT_EQ(write(afd, "1", 1), 1);
-	close(afd);
+	ASSERT_EQ(abort_connection(self->conn), 0);
 	usleep(100000);
 	__atomic_store_n(&r.stop, true, __ATOMIC_RELAXED);
 	pthread_join(thread, NULL);
@@ -1024,14 +1090,19 @@ TEST_F(fdinfo, connection_aborted_while_reading)
 	EXPECT_GT(r.reads, 0UL);
 	EXPECT_EQ(r.bad, 0UL);
 
-	/* After the abort both still tell what is held */
+	/*
+	 * After the abort the ids are closed, and the open file still tells
+	 * which backing file it holds
+	 */
 	info = read_fdinfo(getpid(), fd);
 	ASSERT_NE(info, NULL);
-	EXPECT_EQ(fdinfo_num(info, "fuse_backing_id"), id);
+	EXPECT_EQ(fdinfo_num(info, "fuse_backing_id"), 0);
+	EXPECT_TRUE(fdinfo_get(info, "fuse_backing_file", path, sizeof(path)));
+	EXPECT_STREQ(path, lower);
 	free(info);
 	info = read_fdinfo(getpid(), self->srv.fs.devfd);
 	ASSERT_NE(info, NULL);
-	EXPECT_EQ(fdinfo_num(info, "fuse_backing_files"), 101);
+	EXPECT_EQ(fdinfo_num(info, "fuse_backing_files"), 0);
 	free(info);
 	close(fd);
 }
@@ -1041,36 +1112,14 @@ TEST_F(fdinfo, server_killed_while_reading)
 {
 	char lower[PATH_MAX], path[PATH_MAX];
 	struct reader r = { };
-	int ready[2], status, i;
+	int ready[2], status;
 	pthread_t thread;
 	pid_t pid;
 
 	make_lower(_metadata, self, "victim", lower, sizeof(lower));
 	ASSERT_EQ(pipe(ready), 0);
-	pid = fork();
+	pid = fork_server(self, "mnt2", lower, 1000, ready[1]);
 	ASSERT_GE(pid, 0);
-	if (pid == 0) {
-		/* A second server: its own /dev/fuse, mount and ids */
-		struct server srv;
-		char mnt[PATH_MAX];
-		pthread_t t;
-
-		server_init(&srv);
-		snprintf(mnt, sizeof(mnt), "%s/mnt2", self->base);
-		mkdir(mnt, 0755);
-		if (fuse_server_mount(&srv.fs, mnt, "fuse_fdinfo2", 0, false) ||
-		    pthread_create(&t, NULL, fuse_server_thread, &srv.fs))
-			_exit(1);
-		if (stat(mnt, &(struct stat){}))
-			_exit(2);
-		for (i = 0; i < 1000; i++)
-			if (backing_open(&srv, lower) <= 0)
-				_exit(3);
-		if (write(ready[1], &srv.fs.devfd, sizeof(int)) != sizeof(int))
-			_exit(4);
-		pause();
-		_exit(0);
-	}
 	close(ready[1]);
 	ASSERT_EQ(read(ready[0], &r.fd[0], sizeof(int)), (ssize_t)sizeof(int));
 	r.fd[1] = r.fd[0];
@@ -1087,6 +1136,111 @@ TEST_F(fdinfo, server_killed_while_reading)
 	EXPECT_EQ(r.bad, 0UL);
 	snprintf(path, sizeof(path), "%s/mnt2", self->base);
 	umount2(path, MNT_DETACH);
+}
+
+/*
+ * A server that dies with the filesystem still mounted leaves nothing
+ * pinned: its ids are closed with its last /dev/fuse file, and the
+ * filesystem of the backing files can be unmounted.
+ */
+TEST_F(fdinfo, dead_server_ids_are_closed)
+{
+	char pinned[256], lower[PATH_MAX], mnt[PATH_MAX];
+	int ready[2], devfd, status;
+	pid_t pid;
+
+	make_pinned(_metadata, self, "pinned", pinned, sizeof(pinned),
+		    lower, sizeof(lower));
+	ASSERT_EQ(pipe(ready), 0);
+	pid = fork_server(self, "mnt2", lower, 100, ready[1]);
+	ASSERT_GE(pid, 0);
+	close(ready[1]);
+	ASSERT_EQ(read(ready[0], &devfd, sizeof(int)), (ssize_t)sizeof(int));
+	close(ready[0]);
+
+	/* Alive, the server pins it: nothing else holds a file there */
+	EXPECT_EQ(umount2(pinned, 0), -1);
+	EXPECT_EQ(errno, EBUSY);
+
+	ASSERT_EQ(kill(pid, SIGKILL), 0);
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	/* Its FUSE filesystem stays mounted, and no longer pins the lower one */
+	EXPECT_EQ(umount_when_free(pinned), 0);
+	snprintf(mnt, sizeof(mnt), "%s/mnt2", self->base);
+	EXPECT_EQ(umount2(mnt, MNT_DETACH), 0);
+}
+
+/*
+ * A file that was open in passthrough mode when its server died keeps its
+ * backing file and keeps working, and its fdinfo names the backing file
+ * (under no id): the only thing that pins the lower filesystem now.
+ */
+TEST_F(fdinfo, dead_server_open_file_still_shown)
+{
+	char pinned[256], lower[PATH_MAX], path[PATH_MAX], val[PATH_MAX];
+	int ready[2], devfd, status, fd;
+	char *info;
+	pid_t pid;
+
+	make_pinned(_metadata, self, "pinned", pinned, sizeof(pinned),
+		    lower, sizeof(lower));
+	ASSERT_EQ(pipe(ready), 0);
+	pid = fork_server(self, "mnt2", lower, 1, ready[1]);
+	ASSERT_GE(pid, 0);
+	close(ready[1]);
+	ASSERT_EQ(read(ready[0], &devfd, sizeof(int)), (ssize_t)sizeof(int));
+	close(ready[0]);
+	snprintf(path, sizeof(path), "%s/mnt2/data", self->base);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_GE(fd, 0);
+
+	ASSERT_EQ(kill(pid, SIGKILL), 0);
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+
+	EXPECT_EQ(pread(fd, val, sizeof(val), 0), CONTENT_LEN);
+	info = read_fdinfo(getpid(), fd);
+	ASSERT_NE(info, NULL);
+	TH_LOG("fdinfo of a passthrough file whose server died:\n%s", info);
+	EXPECT_EQ(fdinfo_num(info, "fuse_backing_id"), 0);
+	EXPECT_TRUE(fdinfo_get(info, "fuse_backing_file", val, sizeof(val)));
+	EXPECT_STREQ(val, lower);
+	free(info);
+	EXPECT_EQ(umount2(pinned, 0), -1);
+	EXPECT_EQ(errno, EBUSY);
+
+	close(fd);
+	EXPECT_EQ(umount_when_free(pinned), 0);
+	snprintf(path, sizeof(path), "%s/mnt2", self->base);
+	EXPECT_EQ(umount2(path, MNT_DETACH), 0);
+}
+
+/*
+ * An abort through fusectl closes every id, although the server still
+ * holds /dev/fuse, and no id can be registered after it.
+ */
+TEST_F(fdinfo, abort_closes_ids)
+{
+	char pinned[256], lower[PATH_MAX], *info;
+	int i, id[3], err;
+
+	make_pinned(_metadata, self, "pinned", pinned, sizeof(pinned),
+		    lower, sizeof(lower));
+	for (i = 0; i < 3; i++)
+		ASSERT_GT(id[i] = backing_open(&self->srv, lower), 0);
+
+	err = abort_connection(self->conn);
+	if (err)
+		SKIP(return, "cannot abort through fusectl: %s", strerror(err));
+
+	info = read_fdinfo(getpid(), self->srv.fs.devfd);
+	ASSERT_NE(info, NULL);
+	TH_LOG("/dev/fuse fdinfo after the abort:\n%s", info);
+	EXPECT_EQ(fdinfo_num(info, "fuse_backing_files"), 0);
+	free(info);
+	EXPECT_EQ(umount_when_free(pinned), 0);
+	EXPECT_EQ(backing_close(&self->srv, id[0]), -ENOENT);
+	make_lower(_metadata, self, "late", lower, sizeof(lower));
+	EXPECT_EQ(backing_open(&self->srv, lower), -ENOTCONN);
 }
 
 TEST_HARNESS_MAIN
