@@ -14,6 +14,7 @@
 #include <linux/capability.h>
 #include <linux/fs.h>
 #include <linux/sched.h>
+#include <linux/security.h>
 #include <linux/seq_file.h>
 
 /* Characters escaped in paths (as octal \ooo), as io_uring does */
@@ -77,8 +78,8 @@ void fuse_dev_show_fdinfo(struct seq_file *m, struct file *file)
  * @m: seq_file of /proc/<pid>/fdinfo/<fd>
  * @file: the FUSE file
  *
- * Shows the connection and the FOPEN_* flags the file is open with.  A file
- * open in passthrough mode also shows the id under which its backing file
+ * Shows the connection of the file.  A file open in passthrough mode also
+ * shows the id under which its backing file
  * is registered now (0 once the server closed that id: the backing file is
  * then held by open files alone, and shown nowhere else) and, to a reader
  * privileged like the server, the path of the backing file.
@@ -94,7 +95,6 @@ void fuse_file_show_fdinfo(struct seq_file *m, struct file *file)
 	struct fuse_backing *fb;
 
 	seq_printf(m, "fuse_connection:\t%u\n", fuse_conn_get_id(ff->fm->fc));
-	seq_printf(m, "fuse_open_flags:\t0x%x\n", ff->open_flags);
 	if (!backing_file)
 		return;
 
@@ -105,9 +105,12 @@ void fuse_file_show_fdinfo(struct seq_file *m, struct file *file)
 	 * /proc/<pid>/maps and the fd link show the FUSE path, not the
 	 * backing path, on purpose: only show it to a reader who could have
 	 * registered the backing file.  m->file is the fdinfo file, so this
-	 * judges whoever opened it, not whoever reads from it.
+	 * judges whoever opened it, not whoever reads from it.  Without an
+	 * audit record: an unprivileged lsof or lsfd reads every fdinfo, and
+	 * not seeing the line is not a denial worth logging.
 	 */
-	if (!file_ns_capable(m->file, &init_user_ns, CAP_SYS_ADMIN))
+	if (security_capable(m->file->f_cred, &init_user_ns, CAP_SYS_ADMIN,
+			     CAP_OPT_NOAUDIT))
 		return;
 
 	seq_puts(m, "fuse_backing_file:\t");

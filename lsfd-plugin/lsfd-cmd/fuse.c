@@ -22,36 +22,6 @@
 #include "lsfd.h"
 #include "fuse.h"
 
-static const struct {
-	uint32_t flag;
-	const char *name;
-} fopen_flags[] = {
-	{ 1 << 0, "direct_io" },
-	{ 1 << 1, "keep_cache" },
-	{ 1 << 2, "nonseekable" },
-	{ 1 << 3, "cache_dir" },
-	{ 1 << 4, "stream" },
-	{ 1 << 5, "noflush" },
-	{ 1 << 6, "parallel_direct_writes" },
-	{ 1 << 7, "passthrough" },
-};
-
-/* FOPEN_* flags as names; bits without a name are shown in hex. */
-static char *decode_open_flags(uint32_t flags)
-{
-	char *str = NULL;
-
-	for (size_t i = 0; i < ARRAY_SIZE(fopen_flags); i++) {
-		if (!(flags & fopen_flags[i].flag))
-			continue;
-		xstrfappend(&str, "%s%s", str ? "," : "", fopen_flags[i].name);
-		flags &= ~fopen_flags[i].flag;
-	}
-	if (flags)
-		xstrfappend(&str, "%s0x%x", str ? "," : "", flags);
-	return str ? str : xstrdup("");
-}
-
 /*
  * The kernel escapes space, tab, newline and backslash in paths as \ooo.
  * Space and tab are shown as they are.  Newline and backslash stay
@@ -114,11 +84,6 @@ int fuse_handle_fdinfo(struct fuse_data *data, const char *key,
 			return 0;
 		data->has_conn = true;
 		return 1;
-	} else if (strcmp(key, "fuse_open_flags") == 0) {
-		if (ul_strtou32(value, &data->open_flags, 16) < 0)
-			return 0;
-		data->has_open_flags = true;
-		return 1;
 	} else if (strcmp(key, "fuse_backing_id") == 0) {
 		if (ul_strtou32(value, &data->backing_id, 10) < 0)
 			return 0;
@@ -178,11 +143,6 @@ bool fuse_fill_column(struct fuse_data *data, int column_id, char **str)
 		if (!data->has_conn)
 			return false;
 		xasprintf(str, "%u", data->conn);
-		return true;
-	case COL_FUSE_OPEN_FLAGS:
-		if (!data->has_open_flags)
-			return false;
-		*str = decode_open_flags(data->open_flags);
 		return true;
 	}
 	return false;

@@ -16,18 +16,16 @@
 
 /*
  * What the kernel shows in the fdinfo of a FUSE file (fuse_connection,
- * fuse_open_flags, fuse_backing_id, fuse_backing_file) and of a /dev/fuse
+ * fuse_backing_id, fuse_backing_file) and of a /dev/fuse
  * file (fuse_connection, fuse_backing_files and one "%5u: <path>" line per
  * registered backing file).  Older kernels show none of it, or only
  * fuse_connection: then the FUSE columns stay empty.
  */
 struct fuse_data {
 	bool has_conn;
-	bool has_open_flags;
 	bool has_backing_id;
 	bool has_nbacking;
 	uint32_t conn;		/* connection: /sys/fs/fuse/connections/<conn> */
-	uint32_t open_flags;	/* FOPEN_* */
 	uint32_t backing_id;	/* 0: the server closed the id */
 	uint32_t nbacking;	/* number of registered backing files */
 	char *backing;		/* path of a FUSE file's backing file */

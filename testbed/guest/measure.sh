@@ -32,7 +32,7 @@ echo "file_reps $file_reps" >>"$out"
 # columns added (+POS,FLAGS,DELETED,OWNER): what any four columns cost.
 coproc MKFDS { "$ul_obj/test_mkfds" fuse-passthrough 3 4 dir=/tmp; }
 read -r -u "${MKFDS[0]}" _ _ _
-fuse_cols=+FUSE.CONN,FUSE.OPEN-FLAGS,FUSE.BACKING-ID,FUSE.BACKING
+fuse_cols=+FUSE.CONN,FUSE.BACKING-ID,FUSE.BACKING
 other_cols=+POS,FLAGS,DELETED,OWNER
 declare -A t=()
 ns() {	# ns NAME CMD...: append the wall time of CMD in ns to t[NAME]

@@ -8,7 +8,7 @@
 # server's /dev/fuse fdinfo, lsfd, and the query that finds who pins a
 # backing file after the server closed its id (util-linux's test_mkfds
 # fuse-passthrough plays a careful server there: passthrough_hp keeps its
-# ids while files are open).
+# ids while files are open), and what a server that dies leaves behind.
 
 set -u
 fuse_obj=$1 ul_obj=$2
@@ -53,7 +53,7 @@ heading "cat /proc/$srv/fdinfo/$devfd   (passthrough_hp's /dev/fuse)"
 cat /proc/$srv/fdinfo/$devfd
 
 heading "lsfd -o +FUSE.BACKING for the app and the server"
-run "$lsfd -p '$app $srv' -o COMMAND,PID,FD,TYPE,NAME,FUSE.CONN,FUSE.OPEN-FLAGS,FUSE.BACKING-ID,FUSE.BACKING -Q 'FUSE.CONN > 0'"
+run "$lsfd -p '$app $srv' -o COMMAND,PID,FD,TYPE,NAME,FUSE.CONN,FUSE.BACKING-ID,FUSE.BACKING -Q 'FUSE.CONN > 0'"
 
 heading "who pins $demo/lower?"
 run "$lsfd -o COMMAND,PID,FD,FUSE.BACKING-ID,FUSE.BACKING -Q 'FUSE.BACKING =~ \"(^|: )$demo/lower/\"'"
@@ -74,7 +74,13 @@ echo DONE >&"${MKFDS[1]}"
 wait "$MKFDS_PID"
 run "umount $demo/pinned && echo unmounted once the app closed its file"
 
-kill $app
-umount $demo/mnt
-wait $srv 2>/dev/null
-umount $demo/lower
+heading "passthrough_hp dies while its mount stays and the app keeps its files"
+run "kill -KILL $srv; wait $srv 2>/dev/null"
+run "cat /proc/$app/fdinfo/3"
+[ "${KERNEL:-}" = base ] ||
+	printf '%s\n' "(the app's file keeps working and still names its backing file; the" \
+		" ids the dead server registered are closed: no /dev/fuse is left to list them)"
+run "kill $app; wait $app 2>/dev/null"
+run "umount $demo/lower && echo unmounted: the dead server pins nothing"
+umount -l $demo/mnt
+! mountpoint -q $demo/lower || umount -l $demo/lower

@@ -5,8 +5,10 @@
 #
 # The mailable kernel series of the tree SRC (base..series, made by
 # mktree.sh), in OUTDIR:
-#  1. git format-patch with a cover letter, whose subject and text come from
-#     patches/linux/cover-letter.txt, and base-commit information;
+#  1. git format-patch with a cover letter and base-commit information.
+#     patches/linux/cover-letter.txt gives, in this order: the subject line
+#     ("[PATCH v2] fuse: ...": the bracket is the prefix of every patch),
+#     To: and Cc: lines for every mail, an empty line, and the text;
 #  2. checkpatch.pl --strict on every patch, failing on any complaint.  The
 #     one exception is checkpatch's note that a new file may need a
 #     MAINTAINERS update, accepted only when get_maintainer.pl finds a
@@ -31,15 +33,26 @@ write() {
 	stage "series: $out"
 	rm -rf "$out"
 	mkdir -p "$out"
+	local first prefix subject rcpt=()
+	first=$(head -n 1 "$cover")
+	prefix=PATCH subject=$first
+	if [[ $first =~ ^\[([^]]*)\]\ (.*)$ ]]; then
+		prefix=${BASH_REMATCH[1]} subject=${BASH_REMATCH[2]}
+	fi
+	while IFS= read -r line; do
+		case "$line" in
+		"To: "*) rcpt+=(--to="${line#To: }") ;;
+		"Cc: "*) rcpt+=(--cc="${line#Cc: }") ;;
+		esac
+	done < <(sed -n '2,/^$/p' "$cover")
 	git -C "$src" format-patch -q --cover-letter --base=base --thread \
-		-o "$out" base..series
+		--subject-prefix="$prefix" "${rcpt[@]}" -o "$out" base..series
 	letter=$(ls "$out"/0000-cover-letter.patch)
-	subject=$(head -n 1 "$cover")
 	python3 - "$letter" "$cover" "$subject" <<-'PY'
 	import sys
 	letter, cover, subject = sys.argv[1:]
 	text = open(letter).read()
-	body = open(cover).read().split("\n", 1)[1].strip("\n")
+	body = open(cover).read().split("\n\n", 1)[1].strip("\n")
 	text = text.replace("*** SUBJECT HERE ***", subject)
 	text = text.replace("*** BLURB HERE ***", body)
 	open(letter, "w").write(text)

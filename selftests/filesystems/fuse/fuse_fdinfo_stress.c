@@ -3,14 +3,14 @@
  * Stress fdinfo readers of FUSE backing files against everything a FUSE
  * server and its users do at the same time.  Three tests:
  *
- * many_ids: 100000 ids (FUSE_STRESS_IDS) on one connection are all listed
+ * many_ids: 10000 ids (FUSE_STRESS_IDS) on one connection are all listed
  *	in the fdinfo of /dev/fuse, exactly once each, with their id.
  *
  * hostile_names: names with newline, tab, backslash, space, non-UTF-8
  *	bytes, near PATH_MAX, deleted, each listed as one parsable line, also
  *	when read from a chroot and from another mount namespace.
  *
- * race: for 60 s (FUSE_STRESS_SECONDS), at once
+ * race: for 10 s (FUSE_STRESS_SECONDS), at once
  *  - a FUSE server (fuse_server.h, a process of its own, restarted again
  *    and again) that answers every FUSE_OPEN in passthrough mode with a
  *    fresh backing id and closes the id right after, like a careful
@@ -25,8 +25,10 @@
  *  have happened, and the readers must have seen backing lists and ids
  *  under all that; the counts are logged.
  *
+ * The defaults keep a run of the selftests short (about 15 s); on a debug
+ * kernel, run it longer, e.g. FUSE_STRESS_SECONDS=60 FUSE_STRESS_IDS=100000.
  * The tests need root.  The kernel log (BUG, KASAN, lockdep, kmemleak) is
- * the caller's to check: run it on a debug kernel.
+ * the caller's to check.
  */
 
 #define _GNU_SOURCE
@@ -581,7 +583,7 @@ FIXTURE_TEARDOWN(stress)
 /* FUSE_STRESS_IDS ids on one connection are all listed, once each */
 TEST_F_TIMEOUT(stress, many_ids, 1800)
 {
-	int nr = env_int("FUSE_STRESS_IDS", 100000);
+	int nr = env_int("FUSE_STRESS_IDS", 10000);
 	char path[PATH_MAX], *buf = NULL, *line, *next;
 	struct rlimit rl = { 1 << 20, 1 << 20 };
 	int devfd, *id, i, bad = 0, found = 0, listed;
@@ -742,7 +744,7 @@ TEST_F_TIMEOUT(stress, hostile_names, 300)
  */
 TEST_F_TIMEOUT(stress, race, 3600)
 {
-	int seconds = env_int("FUSE_STRESS_SECONDS", 60);
+	int seconds = env_int("FUSE_STRESS_SECONDS", 10);
 	pthread_t apps[APPS], readers[READERS];
 	struct server server;
 	time_t end;

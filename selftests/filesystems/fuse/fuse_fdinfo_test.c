@@ -649,16 +649,13 @@ TEST_F(fdinfo, passthrough_file)
 	ASSERT_NE(info, NULL);
 	TH_LOG("passthrough file fdinfo:\n%s", info);
 	ASSERT_EQ(fdinfo_num(info, "fuse_connection"), (long)self->conn);
-	ASSERT_EQ(fdinfo_num(info, "fuse_open_flags") & FOPEN_PASSTHROUGH,
-		  FOPEN_PASSTHROUGH);
 	ASSERT_EQ(fdinfo_num(info, "fuse_backing_id"), id);
 	ASSERT_TRUE(fdinfo_get(info, "fuse_backing_file", val, sizeof(val)));
 	ASSERT_STREQ(val, lower);
 	/* In this order, after the generic lines */
 	ASSERT_NE(strstr(info, "\nino:\t"), NULL);
 	ASSERT_LT(strstr(info, "\nino:\t"), strstr(info, "fuse_connection:"));
-	ASSERT_LT(strstr(info, "fuse_connection:"), strstr(info, "fuse_open_flags:"));
-	ASSERT_LT(strstr(info, "fuse_open_flags:"), strstr(info, "fuse_backing_id:"));
+	ASSERT_LT(strstr(info, "fuse_connection:"), strstr(info, "fuse_backing_id:"));
 	ASSERT_LT(strstr(info, "fuse_backing_id:"), strstr(info, "fuse_backing_file:"));
 	free(info);
 	close(fd);
@@ -678,8 +675,6 @@ TEST_F(fdinfo, plain_file_and_directory)
 	ASSERT_NE(info, NULL);
 	TH_LOG("plain FUSE file fdinfo:\n%s", info);
 	ASSERT_EQ(fdinfo_num(info, "fuse_connection"), (long)self->conn);
-	ASSERT_EQ(fdinfo_num(info, "fuse_open_flags"),
-		  FOPEN_DIRECT_IO | FOPEN_NOFLUSH);
 	ASSERT_FALSE(fdinfo_get(info, "fuse_backing_id", val, sizeof(val)));
 	ASSERT_FALSE(fdinfo_get(info, "fuse_backing_file", val, sizeof(val)));
 	free(info);
@@ -690,7 +685,6 @@ TEST_F(fdinfo, plain_file_and_directory)
 	info = read_fdinfo(getpid(), fd);
 	ASSERT_NE(info, NULL);
 	ASSERT_EQ(fdinfo_num(info, "fuse_connection"), (long)self->conn);
-	ASSERT_EQ(fdinfo_num(info, "fuse_open_flags"), 0);
 	ASSERT_FALSE(fdinfo_get(info, "fuse_backing_id", val, sizeof(val)));
 	free(info);
 	close(fd);
