@@ -21,8 +21,22 @@
 #define FUSE_FDINFO_PATH_ESC	" \t\n\\"
 
 /*
- * List the backing files registered on @fc: a header with their number,
- * then one line per backing id in io_uring's fixed file format.
+ * The device and inode number of @file, as /proc/<pid>/maps prints those of
+ * a mapped file: lsof and fuser match open files by them, not by path.
+ */
+static void fuse_show_dev_ino(struct seq_file *m, struct file *file)
+{
+	const struct inode *inode = file_inode(file);
+
+	seq_put_hex_ll(m, NULL, MAJOR(inode->i_sb->s_dev), 2);
+	seq_put_hex_ll(m, ":", MINOR(inode->i_sb->s_dev), 2);
+	seq_put_decimal_ull(m, " ", inode->i_ino);
+}
+
+/*
+ * One section of the /dev/fuse listing: a header with the number of
+ * backing ids, then one "%5u: " line per id with the path of its backing
+ * file or, with @identity, its device and inode number.
  *
  * fuse_backing_next() walks the ids in numeric order and takes a reference
  * on each backing file under RCU: no lock is held across the list, so
@@ -30,18 +44,19 @@
  * closed during the walk may or may not be listed, as with readdir; every
  * other id is listed exactly once.
  */
-static void fuse_backing_files_show(struct seq_file *m, struct fuse_conn *fc)
+static void fuse_backing_files_list(struct seq_file *m, struct fuse_conn *fc,
+				    const char *header, bool identity)
 {
 	struct fuse_backing *fb;
 	int id;
 
-	if (!IS_ENABLED(CONFIG_FUSE_PASSTHROUGH))
-		return;
-
-	seq_printf(m, "fuse_backing_files:\t%u\n", fuse_backing_files_nr(fc));
+	seq_printf(m, "%s:\t%u\n", header, fuse_backing_files_nr(fc));
 	for (id = 0; (fb = fuse_backing_next(fc, &id)); id++) {
 		seq_printf(m, "%5u: ", id);
-		seq_file_path(m, fb->file, FUSE_FDINFO_PATH_ESC);
+		if (identity)
+			fuse_show_dev_ino(m, fb->file);
+		else
+			seq_file_path(m, fb->file, FUSE_FDINFO_PATH_ESC);
 		seq_putc(m, '\n');
 		fuse_backing_put(fb);
 		/* On overflow seq_file retries with a larger buffer: stop */
@@ -49,6 +64,22 @@ static void fuse_backing_files_show(struct seq_file *m, struct fuse_conn *fc)
 			break;
 		cond_resched();
 	}
+}
+
+/*
+ * List the backing files registered on @fc: their paths in io_uring's
+ * fixed file format, then, in a section of the same form (as io_uring's
+ * UserBufs follow its UserFiles), their device and inode numbers.  Readers
+ * join the two by id: an id opened or closed between them may be in one
+ * only.
+ */
+static void fuse_backing_files_show(struct seq_file *m, struct fuse_conn *fc)
+{
+	if (!IS_ENABLED(CONFIG_FUSE_PASSTHROUGH))
+		return;
+
+	fuse_backing_files_list(m, fc, "fuse_backing_files", false);
+	fuse_backing_files_list(m, fc, "fuse_backing_inodes", true);
 }
 
 /**
@@ -79,10 +110,10 @@ void fuse_dev_show_fdinfo(struct seq_file *m, struct file *file)
  * @file: the FUSE file
  *
  * Shows the connection of the file.  A file open in passthrough mode also
- * shows the id under which its backing file
- * is registered now (0 once the server closed that id: the backing file is
- * then held by open files alone, and shown nowhere else) and, to a reader
- * privileged like the server, the path of the backing file.
+ * shows the id under which its backing file is registered now (0 once that
+ * id is closed: the backing file is then held by open files alone, and
+ * shown nowhere else) and, to a reader privileged like the server, the
+ * device, inode number and path of the backing file.
  *
  * The backing file cannot go away meanwhile: it is held by @file, which
  * the caller holds, and by fi->fb, which is only reset when the last file
@@ -113,7 +144,9 @@ void fuse_file_show_fdinfo(struct seq_file *m, struct file *file)
 			     CAP_OPT_NOAUDIT))
 		return;
 
-	seq_puts(m, "fuse_backing_file:\t");
+	seq_puts(m, "fuse_backing_inode:\t");
+	fuse_show_dev_ino(m, backing_file);
+	seq_puts(m, "\nfuse_backing_file:\t");
 	seq_file_path(m, backing_file, FUSE_FDINFO_PATH_ESC);
 	seq_putc(m, '\n');
 }

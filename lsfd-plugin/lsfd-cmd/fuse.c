@@ -79,6 +79,10 @@ int fuse_handle_fdinfo(struct fuse_data *data, const char *key,
 {
 	uint32_t id;
 
+	/* The list of paths ends at the next key, as io_uring's UserFiles */
+	if (data->has_nbacking && !is_backing_id_key(key, &id))
+		data->list_ended = true;
+
 	if (strcmp(key, "fuse_connection") == 0) {
 		if (ul_strtou32(value, &data->conn, 10) < 0)
 			return 0;
@@ -98,7 +102,8 @@ int fuse_handle_fdinfo(struct fuse_data *data, const char *key,
 			return 0;
 		data->has_nbacking = true;
 		return 1;
-	} else if (data->has_nbacking && is_backing_id_key(key, &id)) {
+	} else if (data->has_nbacking && !data->list_ended &&
+		   is_backing_id_key(key, &id)) {
 		char *path = decode_path(value);
 
 		append_backing(&data->backing_list, id, path);

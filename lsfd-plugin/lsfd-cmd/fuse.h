@@ -16,15 +16,17 @@
 
 /*
  * What the kernel shows in the fdinfo of a FUSE file (fuse_connection,
- * fuse_backing_id, fuse_backing_file) and of a /dev/fuse
+ * fuse_backing_id, fuse_backing_inode, fuse_backing_file) and of a /dev/fuse
  * file (fuse_connection, fuse_backing_files and one "%5u: <path>" line per
- * registered backing file).  Older kernels show none of it, or only
- * fuse_connection: then the FUSE columns stay empty.
+ * registered backing file, then further sections such as fuse_backing_inodes,
+ * whose "%5u: ..." lines are not paths).  Older kernels show none of it, or
+ * only fuse_connection: then the FUSE columns stay empty.
  */
 struct fuse_data {
 	bool has_conn;
 	bool has_backing_id;
 	bool has_nbacking;
+	bool list_ended;	/* a key after the backing list was seen */
 	uint32_t conn;		/* connection: /sys/fs/fuse/connections/<conn> */
 	uint32_t backing_id;	/* 0: the server closed the id */
 	uint32_t nbacking;	/* number of registered backing files */

@@ -283,15 +283,27 @@ static int take_over(struct __test_metadata *_metadata, struct server *server)
 
 /* ---- well-formed fdinfo ------------------------------------------------- */
 
+/* "MM:mm ino": a device and inode number as /proc/<pid>/maps prints them */
+static bool dev_ino_ok(const char *p, const char *nl)
+{
+	unsigned long long ino;
+	unsigned int maj, min;
+	int n = -1;
+
+	return sscanf(p, "%x:%x %llu%n", &maj, &min, &ino, &n) == 3 &&
+	       p + n == nl;
+}
+
 /*
  * Every line is "key:\t..." / "key: ..." (a generic or FUSE key) or, after
- * "fuse_backing_files:", "%5u: <path>" with increasing ids.  A path holds
- * no raw space, tab or backslash: the kernel escapes them.
+ * "fuse_backing_files:", "%5u: <path>" with increasing ids, or after
+ * "fuse_backing_inodes:", "%5u: MM:mm ino" with increasing ids.  A path
+ * holds no raw space, tab or backslash: the kernel escapes them.
  */
 static bool well_formed(const char *buf, size_t len)
 {
 	const char *line = buf, *end = buf + len;
-	bool list = false;
+	enum { NO_LIST, PATHS, INODES } list = NO_LIST;
 	long prev = 0;
 
 	if (len && buf[len - 1] != '\n')
@@ -310,16 +322,26 @@ static bool well_formed(const char *buf, size_t len)
 			if (e != colon || colon[1] != ' ' || id <= prev)
 				return false;
 			prev = id;
-			for (p = colon + 2; p < nl; p++)
+			if (list == INODES && !dev_ino_ok(colon + 2, nl))
+				return false;
+			for (p = colon + 2; list == PATHS && p < nl; p++)
 				if (*p == ' ' || *p == '\t')
 					return false;
 		} else if (!strncmp(line, "fuse_backing_file:\t", 19)) {
 			for (const char *p = line + 19; p < nl; p++)
 				if (*p == ' ' || *p == '\t')
 					return false;
+		} else if (!strncmp(line, "fuse_backing_inode:\t", 20) &&
+			   !dev_ino_ok(line + 20, nl)) {
+			return false;
 		}
-		if (!strncmp(line, "fuse_backing_files:\t", 20))
-			list = true;
+		if (!strncmp(line, "fuse_backing_files:\t", 20)) {
+			list = PATHS;
+			prev = 0;
+		} else if (!strncmp(line, "fuse_backing_inodes:\t", 21)) {
+			list = INODES;
+			prev = 0;
+		}
 		line = nl + 1;
 	}
 	return true;

@@ -661,6 +661,49 @@ TEST_F(fdinfo, passthrough_file)
 	close(fd);
 }
 
+/*
+ * Tools match files by device and inode, not by path: the FUSE file and
+ * the /dev/fuse listing name the backing file by those stat() gives, in
+ * the form of /proc/<pid>/maps, and the io_uring-form list stays as it is.
+ */
+TEST_F(fdinfo, backing_inode_matches_stat)
+{
+	char lower[PATH_MAX], want[64], val[64], line[128], *info, *sect;
+	struct entry e[2];
+	struct stat st;
+	int fd, id;
+
+	fd = open_passthrough(_metadata, self, "ident", &id, lower, sizeof(lower));
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(stat(lower, &st), 0);
+	snprintf(want, sizeof(want), "%02x:%02x %llu", major(st.st_dev),
+		 minor(st.st_dev), (unsigned long long)st.st_ino);
+
+	info = read_fdinfo(getpid(), fd);
+	ASSERT_NE(info, NULL);
+	TH_LOG("passthrough file fdinfo:\n%s", info);
+	ASSERT_TRUE(fdinfo_get(info, "fuse_backing_inode", val, sizeof(val)));
+	EXPECT_STREQ(val, want);
+	EXPECT_LT(strstr(info, "fuse_backing_id:"), strstr(info, "fuse_backing_inode:"));
+	EXPECT_LT(strstr(info, "fuse_backing_inode:"), strstr(info, "fuse_backing_file:"));
+	free(info);
+
+	info = read_fdinfo(getpid(), self->srv.fs.devfd);
+	ASSERT_NE(info, NULL);
+	TH_LOG("/dev/fuse fdinfo:\n%s", info);
+	ASSERT_EQ(parse_list(info, e, 2), 1);
+	EXPECT_EQ(e[0].id, id);
+	EXPECT_STREQ(e[0].path, lower);
+	free_entries(e, 1);
+	sect = strstr(info, "\nfuse_backing_inodes:\t1\n");
+	ASSERT_NE(sect, NULL);
+	EXPECT_GT(sect, strstr(info, "\nfuse_backing_files:\t"));
+	snprintf(line, sizeof(line), "\n%5u: %s\n", id, want);
+	EXPECT_NE(strstr(sect, line), NULL);
+	free(info);
+	close(fd);
+}
+
 TEST_F(fdinfo, plain_file_and_directory)
 {
 	char path[PATH_MAX], lower[PATH_MAX], *info, val[64];
@@ -820,9 +863,11 @@ static int unprivileged_child(int fd, bool open_first)
 		return 12;
 	if (fdinfo_num(info, "fuse_backing_id") <= 0)
 		return 13;
-	/* The path shows only if the opener of fdinfo was privileged */
+	/* Path and inode show only if the opener of fdinfo was privileged */
 	if (fdinfo_get(info, "fuse_backing_file", val, sizeof(val)) != open_first)
 		return 14;
+	if (fdinfo_get(info, "fuse_backing_inode", val, sizeof(val)) != open_first)
+		return 15;
 	return 0;
 }
 
