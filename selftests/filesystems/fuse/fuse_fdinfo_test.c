@@ -484,22 +484,18 @@ static int umount_when_free(const char *dir)
 }
 
 /*
- * A second server, in a child process: its own /dev/fuse and FUSE mount on
- * base/<name>, serving "data" in passthrough mode from @lower.  It registers
- * @n ids of @lower, writes its /dev/fuse fd number to @report and waits to
- * be killed.  Its mount stays when it dies: the caller unmounts it.
+ * The child of fork_server(): serves base/<name>, registers @n ids of
+ * @lower, writes its /dev/fuse fd number to @report, waits to be killed.
  */
-static pid_t fork_server(FIXTURE_DATA(fdinfo) * self, const char *name,
-			 const char *lower, int n, int report)
+static void __attribute__((noreturn))
+serve_child(FIXTURE_DATA(fdinfo) * self, const char *name, const char *lower,
+	    int n, int report)
 {
 	struct server srv;
 	char mnt[PATH_MAX];
 	pthread_t t;
-	pid_t pid = fork();
 	int i, id;
 
-	if (pid)
-		return pid;
 	server_init(&srv);
 	snprintf(mnt, sizeof(mnt), "%s/%s", self->base, name);
 	mkdir(mnt, 0755);
@@ -519,6 +515,53 @@ static pid_t fork_server(FIXTURE_DATA(fdinfo) * self, const char *name,
 		_exit(4);
 	pause();
 	_exit(0);
+}
+
+/*
+ * A second server, in a child process: its own /dev/fuse and FUSE mount on
+ * base/<name>, serving "data" in passthrough mode from @lower, with @n ids
+ * of @lower registered.  Returns its pid once it serves, with the number
+ * of its /dev/fuse fd in *@devfd, or -1.  Its mount stays when it dies:
+ * the caller unmounts it.
+ */
+static pid_t fork_server(FIXTURE_DATA(fdinfo) * self, const char *name,
+			 const char *lower, int n, int *devfd)
+{
+	int ready[2];
+	pid_t pid;
+
+	if (pipe(ready))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		close(ready[0]);
+		serve_child(self, name, lower, n, ready[1]);
+	}
+	close(ready[1]);
+	if (pid > 0 && read(ready[0], devfd, sizeof(int)) != sizeof(int)) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		pid = -1;
+	}
+	close(ready[0]);
+	return pid;
+}
+
+/*
+ * The fdinfo of @pid's @fd, open in passthrough mode on @lower whose id is
+ * closed, names the backing file under id 0; logged as @what.
+ */
+static void expect_held_by_file(struct __test_metadata *_metadata, pid_t pid,
+				int fd, const char *lower, const char *what)
+{
+	char val[PATH_MAX], *info = read_fdinfo(pid, fd);
+
+	ASSERT_NE(info, NULL);
+	TH_LOG("fdinfo of %s:\n%s", what, info);
+	EXPECT_EQ(fdinfo_num(info, "fuse_backing_id"), 0);
+	EXPECT_TRUE(fdinfo_get(info, "fuse_backing_file", val, sizeof(val)));
+	EXPECT_STREQ(val, lower);
+	free(info);
 }
 
 TEST_F(fdinfo, dev_lists_backing_files)
@@ -754,13 +797,8 @@ TEST_F(fdinfo, closed_id_held_by_open_file)
 	ASSERT_EQ(parse_list(info, e, 1), 0);
 	free(info);
 
-	info = read_fdinfo(getpid(), fd);
-	ASSERT_NE(info, NULL);
-	TH_LOG("fdinfo of a file whose backing id was closed:\n%s", info);
-	ASSERT_EQ(fdinfo_num(info, "fuse_backing_id"), 0);
-	ASSERT_TRUE(fdinfo_get(info, "fuse_backing_file", val, sizeof(val)));
-	ASSERT_STREQ(val, lower);
-	free(info);
+	expect_held_by_file(_metadata, getpid(), fd, lower,
+			    "a file whose backing id was closed");
 
 	/* Still served from the backing file */
 	ASSERT_EQ(pread(fd, val, sizeof(val), 0), CONTENT_LEN);
@@ -1027,7 +1065,6 @@ TEST_F(fdinfo, pinned_filesystem_is_found)
 	char pinned[256], lower[PATH_MAX], fuse_path[PATH_MAX];
 	char val[PATH_MAX];
 	int fd, id, status, ready[2];
-	char *info;
 	pid_t app;
 
 	make_pinned(_metadata, self, "pinned", pinned, sizeof(pinned),
@@ -1061,13 +1098,7 @@ TEST_F(fdinfo, pinned_filesystem_is_found)
 	EXPECT_FALSE(any_fd_under(pinned));
 
 	/* Only the app's fdinfo names it */
-	info = read_fdinfo(app, 3);
-	ASSERT_NE(info, NULL);
-	TH_LOG("fdinfo of the app's fd pinning %s:\n%s", pinned, info);
-	EXPECT_EQ(fdinfo_num(info, "fuse_backing_id"), 0);
-	ASSERT_TRUE(fdinfo_get(info, "fuse_backing_file", val, sizeof(val)));
-	EXPECT_STREQ(val, lower);
-	free(info);
+	expect_held_by_file(_metadata, app, 3, lower, "the app's pinning fd");
 
 	/* Once the app is gone, the filesystem can go */
 	ASSERT_EQ(kill(app, SIGKILL), 0);
@@ -1151,16 +1182,13 @@ TEST_F(fdinfo, server_killed_while_reading)
 {
 	char lower[PATH_MAX], path[PATH_MAX];
 	struct reader r = { };
-	int ready[2], status;
+	int status;
 	pthread_t thread;
 	pid_t pid;
 
 	make_lower(_metadata, self, "victim", lower, sizeof(lower));
-	ASSERT_EQ(pipe(ready), 0);
-	pid = fork_server(self, "mnt2", lower, 1000, ready[1]);
-	ASSERT_GE(pid, 0);
-	close(ready[1]);
-	ASSERT_EQ(read(ready[0], &r.fd[0], sizeof(int)), (ssize_t)sizeof(int));
+	pid = fork_server(self, "mnt2", lower, 1000, &r.fd[0]);
+	ASSERT_GT(pid, 0);
 	r.fd[1] = r.fd[0];
 	r.pid = pid;
 	ASSERT_EQ(pthread_create(&thread, NULL, read_loop, &r), 0);
@@ -1185,17 +1213,13 @@ TEST_F(fdinfo, server_killed_while_reading)
 TEST_F(fdinfo, dead_server_ids_are_closed)
 {
 	char pinned[256], lower[PATH_MAX], mnt[PATH_MAX];
-	int ready[2], devfd, status;
+	int devfd, status;
 	pid_t pid;
 
 	make_pinned(_metadata, self, "pinned", pinned, sizeof(pinned),
 		    lower, sizeof(lower));
-	ASSERT_EQ(pipe(ready), 0);
-	pid = fork_server(self, "mnt2", lower, 100, ready[1]);
-	ASSERT_GE(pid, 0);
-	close(ready[1]);
-	ASSERT_EQ(read(ready[0], &devfd, sizeof(int)), (ssize_t)sizeof(int));
-	close(ready[0]);
+	pid = fork_server(self, "mnt2", lower, 100, &devfd);
+	ASSERT_GT(pid, 0);
 
 	/* Alive, the server pins it: nothing else holds a file there */
 	EXPECT_EQ(umount2(pinned, 0), -1);
@@ -1217,18 +1241,13 @@ TEST_F(fdinfo, dead_server_ids_are_closed)
 TEST_F(fdinfo, dead_server_open_file_still_shown)
 {
 	char pinned[256], lower[PATH_MAX], path[PATH_MAX], val[PATH_MAX];
-	int ready[2], devfd, status, fd;
-	char *info;
+	int devfd, status, fd;
 	pid_t pid;
 
 	make_pinned(_metadata, self, "pinned", pinned, sizeof(pinned),
 		    lower, sizeof(lower));
-	ASSERT_EQ(pipe(ready), 0);
-	pid = fork_server(self, "mnt2", lower, 1, ready[1]);
-	ASSERT_GE(pid, 0);
-	close(ready[1]);
-	ASSERT_EQ(read(ready[0], &devfd, sizeof(int)), (ssize_t)sizeof(int));
-	close(ready[0]);
+	pid = fork_server(self, "mnt2", lower, 1, &devfd);
+	ASSERT_GT(pid, 0);
 	snprintf(path, sizeof(path), "%s/mnt2/data", self->base);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	ASSERT_GE(fd, 0);
@@ -1237,13 +1256,8 @@ TEST_F(fdinfo, dead_server_open_file_still_shown)
 	ASSERT_EQ(waitpid(pid, &status, 0), pid);
 
 	EXPECT_EQ(pread(fd, val, sizeof(val), 0), CONTENT_LEN);
-	info = read_fdinfo(getpid(), fd);
-	ASSERT_NE(info, NULL);
-	TH_LOG("fdinfo of a passthrough file whose server died:\n%s", info);
-	EXPECT_EQ(fdinfo_num(info, "fuse_backing_id"), 0);
-	EXPECT_TRUE(fdinfo_get(info, "fuse_backing_file", val, sizeof(val)));
-	EXPECT_STREQ(val, lower);
-	free(info);
+	expect_held_by_file(_metadata, getpid(), fd, lower,
+			    "a passthrough file whose server died");
 	EXPECT_EQ(umount2(pinned, 0), -1);
 	EXPECT_EQ(errno, EBUSY);
 
