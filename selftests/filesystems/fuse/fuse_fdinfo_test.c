@@ -486,10 +486,10 @@ static int umount_when_free(const char *dir)
 /*
  * The child of fork_server(): serves base/<name>, registers @n ids of
  * @lower, writes its /dev/fuse fd number to @report, waits to be killed.
+ * It never returns.
  */
-static void __attribute__((noreturn))
-serve_child(FIXTURE_DATA(fdinfo) * self, const char *name, const char *lower,
-	    int n, int report)
+static void serve_child(FIXTURE_DATA(fdinfo) * self, const char *name,
+			const char *lower, int n, int report)
 {
 	struct server srv;
 	char mnt[PATH_MAX];
