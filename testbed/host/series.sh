@@ -44,7 +44,7 @@ write() {
 		"To: "*) rcpt+=(--to="${line#To: }") ;;
 		"Cc: "*) rcpt+=(--cc="${line#Cc: }") ;;
 		esac
-	done < <(sed -n '2,/^$/p' "$cover")
+	done < <(awk 'NR > 1 && /^$/ { exit } NR > 1' "$cover")
 	git -C "$src" format-patch -q --cover-letter --base=base --thread \
 		--subject-prefix="$prefix" "${rcpt[@]}" -o "$out" base..series
 	letter=$(ls "$out"/0000-cover-letter.patch)
