@@ -16,9 +16,20 @@
 #include <linux/sched.h>
 #include <linux/security.h>
 #include <linux/seq_file.h>
+#include <linux/sizes.h>
 
 /* Characters escaped in paths (as octal \ooo), as io_uring does */
 #define FUSE_FDINFO_PATH_ESC	" \t\n\\"
+
+/*
+ * Bytes of lines listed for the backing ids of a connection, per section.
+ * The fdinfo is one seq_file record, built again each time its buffer
+ * doubles, and a failed allocation of that buffer fails the whole read:
+ * bound it, so that a server with a million ids costs readers a 4 MiB
+ * buffer, not one of 128 MiB.  Ids beyond the bound are counted, not
+ * listed.
+ */
+#define FUSE_FDINFO_LIST_MAX	SZ_1M
 
 /*
  * The device and inode number of @file, as /proc/<pid>/maps prints those of
@@ -36,34 +47,46 @@ static void fuse_show_dev_ino(struct seq_file *m, struct file *file)
 /*
  * One section of the /dev/fuse listing: a header with the number of
  * backing ids, then one "%5u: " line per id with the path of its backing
- * file or, with @identity, its device and inode number.
+ * file or, with @identity, its device and inode number, up to
+ * FUSE_FDINFO_LIST_MAX bytes of lines, then the number of ids left out, if
+ * any.
  *
  * fuse_backing_next() walks the ids in numeric order and takes a reference
  * on each backing file under RCU: no lock is held across the list, so
  * FUSE_DEV_IOC_BACKING_OPEN/CLOSE never wait for a reader.  An id opened or
  * closed during the walk may or may not be listed, as with readdir; every
- * other id is listed exactly once.
+ * other id is listed or counted exactly once.  The order is not promised
+ * to readers.
  */
 static void fuse_backing_files_list(struct seq_file *m, struct fuse_conn *fc,
 				    const char *header, bool identity)
 {
 	struct fuse_backing *fb;
+	unsigned int unlisted = 0;
+	size_t start;
 	int id;
 
 	seq_printf(m, "%s:\t%u\n", header, fuse_backing_files_nr(fc));
+	start = m->count;
 	for (id = 0; (fb = fuse_backing_next(fc, &id)); id++) {
-		seq_printf(m, "%5u: ", id);
-		if (identity)
-			fuse_show_dev_ino(m, fb->file);
-		else
-			seq_file_path(m, fb->file, FUSE_FDINFO_PATH_ESC);
-		seq_putc(m, '\n');
+		if (m->count - start < FUSE_FDINFO_LIST_MAX) {
+			seq_printf(m, "%5u: ", id);
+			if (identity)
+				fuse_show_dev_ino(m, fb->file);
+			else
+				seq_file_path(m, fb->file, FUSE_FDINFO_PATH_ESC);
+			seq_putc(m, '\n');
+		} else {
+			unlisted++;
+		}
 		fuse_backing_put(fb);
 		/* On overflow seq_file retries with a larger buffer: stop */
 		if (seq_has_overflowed(m) || id == INT_MAX)
 			break;
 		cond_resched();
 	}
+	if (unlisted)
+		seq_printf(m, "%s_unlisted:\t%u\n", header, unlisted);
 }
 
 /*
@@ -130,7 +153,7 @@ void fuse_file_show_fdinfo(struct seq_file *m, struct file *file)
 		return;
 
 	fb = fuse_inode_backing(get_fuse_inode(file_inode(file)));
-	seq_printf(m, "fuse_backing_id:\t%d\n", fb ? fuse_backing_id(fb) : 0);
+	seq_printf(m, "fuse_backing_id:\t%llu\n", fb ? fuse_backing_id(fb) : 0);
 
 	/*
 	 * /proc/<pid>/maps and the fd link show the FUSE path, not the

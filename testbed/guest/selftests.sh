@@ -6,7 +6,8 @@
 # Runs the kselftest program fuse_fdinfo_test, then the lsfd checks (when
 # UL_SRC and UL_OBJ are set), libfuse's fdinfo test (when FUSE_SRC and
 # FUSE_OBJ are set), the stress test fuse_fdinfo_stress (when STRESS_SECONDS
-# is set; STRESS_IDS ids, 100000 by default), kmemleak (when the kernel has
+# is set; STRESS_IDS ids, 100000 by default; then its fault_injection test
+# alone, with its kernel log judged apart), kmemleak (when the kernel has
 # it; required with STRESS_SECONDS), and the kernel log.  Writes every
 # result to OUTDIR/results.tap for the host.
 #
@@ -26,28 +27,32 @@ dmesg --clear 2>/dev/null || dmesg -C
 echo 1 > /proc/sys/kernel/printk_ratelimit 2>/dev/null || true
 
 # --- the kselftest programs -------------------------------------------------
-# kselftest PROG TIMEOUT [VAR=VALUE...]: run PROG of the selftests with the
-# variables, import its results; on the base kernel, state instead that it
+# kselftest PROG TIMEOUT [VAR=VALUE...] [-- ARG...]: run PROG of the
+# selftests with the variables and arguments (the harness's -t/-T test
+# filters), import its results; on the base kernel, state instead that it
 # fails there (every test that holds there too is named) and skips nothing.
 kselftest() {
-	local prog=$1 limit=$2 p f s rc
+	local prog=$1 limit=$2 tap p f s rc vars=()
 	shift 2
-	echo "# === $prog $*"
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do vars+=("$1"); shift; done
+	[ $# -gt 0 ] && shift
+	tap="$outdir/$prog$(printf -- '%s' "$@").tap"
+	echo "# === $prog ${vars[*]} $*"
 	if [ ! -x "$selftests/$prog" ]; then
 		notok "$prog: not built"
 		return
 	fi
 	# Programs run from /tmp: they make their own tmpfs mounts there.
-	(cd /tmp && env "$@" timeout "$limit" "$selftests/$prog") >"$outdir/$prog.tap" 2>&1
+	(cd /tmp && env "${vars[@]}" timeout "$limit" "$selftests/$prog" "$@") >"$tap" 2>&1
 	rc=$?
-	cat "$outdir/$prog.tap"
-	read -r p f s <<<"$(tap_counts "$outdir/$prog.tap")"
+	cat "$tap"
+	read -r p f s <<<"$(tap_counts "$tap")"
 	if [ "$kernel" = base ]; then
-		grep -E '^ok [0-9]+ ' "$outdir/$prog.tap" | sed 's/^/# holds on the base kernel too: /'
+		grep -E '^ok [0-9]+ ' "$tap" | sed 's/^/# holds on the base kernel too: /'
 		[ "$f" -gt 0 ] && [ "$s" = 0 ]
-		result $? "$prog fails on the base kernel, as it must: $f of $((p + f + s)) failed, $s skipped"
+		result $? "$prog $* fails on the base kernel, as it must: $f of $((p + f + s)) failed, $s skipped"
 	else
-		tap_import "$outdir/$prog.tap"
+		tap_import "$tap"
 		[ $rc = 0 ] || [ $rc = 4 ] || [ "$f" -gt 0 ] || notok "$prog exited with status $rc"
 	fi
 }
@@ -79,9 +84,25 @@ fi
 # --- the stress test ---------------------------------------------------------
 # On the base kernel the listing checks fail while the race still runs, so
 # that the kernel log and kmemleak below have something to judge.
+# bad: what in a kernel log means a test that passed has not passed.
+bad='WARNING:|BUG:|Oops|KASAN|UBSAN|possible recursive locking|circular locking|suspicious RCU usage|rcu_sched self-detected stall|rcu: INFO|refcount_t:|general protection fault|Call Trace:|kmemleak:.*new suspected'
 if [ -n "${STRESS_SECONDS:-}" ]; then
 	kselftest fuse_fdinfo_stress $((STRESS_SECONDS * 4 + 2400)) \
-		FUSE_STRESS_SECONDS="$STRESS_SECONDS" FUSE_STRESS_IDS="${STRESS_IDS:-100000}"
+		FUSE_STRESS_SECONDS="$STRESS_SECONDS" FUSE_STRESS_IDS="${STRESS_IDS:-100000}" \
+		-- -T fault_injection
+	# Allocations failed on purpose print their stack (warn_alloc(), the
+	# fault injection's own report): this part of the log is judged for
+	# every other report.
+	dmesg >"$outdir/dmesg-before-faults.log"
+	dmesg -C
+	kselftest fuse_fdinfo_stress 1200 FUSE_STRESS_FAULT_IDS="${STRESS_FAULT_IDS:-30000}" \
+		-- -t fault_injection
+	dmesg >"$outdir/dmesg-faults.log"
+	dmesg -C
+	echo "# $(grep -c 'FAULT_INJECTION: forcing a failure' "$outdir/dmesg-faults.log") faults injected"
+	grep -E -A20 "${bad/|Call Trace:/}" "$outdir/dmesg-faults.log" | head -60 | sed 's/^/# /'
+	! grep -Eq "${bad/|Call Trace:/}" "$outdir/dmesg-faults.log"
+	result $? "kernel log under fault injection: no report but the failed allocations' stacks"
 fi
 
 # --- kmemleak and the kernel log ---------------------------------------------
@@ -102,8 +123,7 @@ fi
 
 # A test that passes while the kernel complains has not passed.
 echo "# === kernel log"
-dmesg >"$outdir/dmesg.log"
-bad='WARNING:|BUG:|Oops|KASAN|UBSAN|possible recursive locking|circular locking|suspicious RCU usage|rcu_sched self-detected stall|rcu: INFO|refcount_t:|general protection fault|Call Trace:|kmemleak:.*new suspected'
+{ cat "$outdir/dmesg-before-faults.log" 2>/dev/null; dmesg; } >"$outdir/dmesg.log"
 grep -E -A20 "$bad" "$outdir/dmesg.log" | head -60 | sed 's/^/# /'
 ! grep -Eq "$bad" "$outdir/dmesg.log"
 result $? "kernel log is clean (no warning, BUG, lockdep or RCU report)"

@@ -296,15 +296,14 @@ static bool dev_ino_ok(const char *p, const char *nl)
 
 /*
  * Every line is "key:\t..." / "key: ..." (a generic or FUSE key) or, after
- * "fuse_backing_files:", "%5u: <path>" with increasing ids, or after
- * "fuse_backing_inodes:", "%5u: MM:mm ino" with increasing ids.  A path
- * holds no raw space, tab or backslash: the kernel escapes them.
+ * "fuse_backing_files:", "%5u: <path>", or after "fuse_backing_inodes:",
+ * "%5u: MM:mm ino", with ids > 0 (in no promised order).  A path holds no
+ * raw space, tab or backslash: the kernel escapes them.
  */
 static bool well_formed(const char *buf, size_t len)
 {
 	const char *line = buf, *end = buf + len;
 	enum { NO_LIST, PATHS, INODES } list = NO_LIST;
-	long prev = 0;
 
 	if (len && buf[len - 1] != '\n')
 		return false;
@@ -319,9 +318,8 @@ static bool well_formed(const char *buf, size_t len)
 			long id = strtol(line, &e, 10);
 			const char *p;
 
-			if (e != colon || colon[1] != ' ' || id <= prev)
+			if (e != colon || colon[1] != ' ' || id <= 0)
 				return false;
-			prev = id;
 			if (list == INODES && !dev_ino_ok(colon + 2, nl))
 				return false;
 			for (p = colon + 2; list == PATHS && p < nl; p++)
@@ -335,25 +333,27 @@ static bool well_formed(const char *buf, size_t len)
 			   !dev_ino_ok(line + 20, nl)) {
 			return false;
 		}
-		if (!strncmp(line, "fuse_backing_files:\t", 20)) {
+		if (!strncmp(line, "fuse_backing_files:\t", 20))
 			list = PATHS;
-			prev = 0;
-		} else if (!strncmp(line, "fuse_backing_inodes:\t", 21)) {
+		else if (!strncmp(line, "fuse_backing_inodes:\t", 21))
 			list = INODES;
-			prev = 0;
-		}
+		else if (*line != ' ' && (*line < '0' || *line > '9'))
+			list = NO_LIST;
 		line = nl + 1;
 	}
 	return true;
 }
 
-/* How many "%5u: path" lines follow "fuse_backing_files:"; -1 without it */
-static int listed(const char *buf, size_t len)
+/* How many "%5u: ..." lines follow "@key:"; -1 without it */
+static int section_lines(const char *buf, size_t len, const char *key)
 {
-	const char *p = memmem(buf, len, "\nfuse_backing_files:\t", 21);
 	const char *end = buf + len;
+	char k[64];
 	int n = 0;
+	const char *p;
 
+	snprintf(k, sizeof(k), "\n%s:\t", key);
+	p = memmem(buf, len, k, strlen(k));
 	if (!p)
 		return -1;
 	for (p = memchr(p + 1, '\n', end - p - 1); p && p + 1 < end;
@@ -365,14 +365,23 @@ static int listed(const char *buf, size_t len)
 	return n;
 }
 
-/* Read all of @fd into *@buf (grown as needed): its length, or -1 */
+/* How many "%5u: path" lines follow "fuse_backing_files:"; -1 without it */
+static int listed(const char *buf, size_t len)
+{
+	return section_lines(buf, len, "fuse_backing_files");
+}
+
+/*
+ * Read all of @fd into *@buf (grown as needed, NUL-terminated): its
+ * length, or -1
+ */
 static ssize_t read_all(int fd, char **buf, size_t *size)
 {
 	size_t len = 0;
 	ssize_t n;
 
 	for (;;) {
-		if (len == *size) {
+		if (len + 1 >= *size) {
 			char *bigger = realloc(*buf, *size ? 2 * *size : 65536);
 
 			if (!bigger) {
@@ -382,12 +391,15 @@ static ssize_t read_all(int fd, char **buf, size_t *size)
 			*buf = bigger;
 			*size = *size ? 2 * *size : 65536;
 		}
-		n = read(fd, *buf + len, *size - len);
+		n = read(fd, *buf + len, *size - len - 1);
 		if (n <= 0)
 			break;
 		len += n;
 	}
-	return n < 0 ? -1 : (ssize_t)len;
+	if (n < 0)
+		return -1;
+	(*buf)[len] = '\0';
+	return len;
 }
 
 /* Read a whole fdinfo file; -1 if it is gone (fd closed, process dead) */
@@ -602,15 +614,36 @@ FIXTURE_TEARDOWN(stress)
 	}
 }
 
-/* FUSE_STRESS_IDS ids on one connection are all listed, once each */
+/* The value of "@key:\t<n>" in @buf, or -1 */
+static long key_num(const char *buf, const char *key)
+{
+	char k[64];
+	const char *p;
+
+	snprintf(k, sizeof(k), "\n%s:\t", key);
+	p = strstr(buf, k);
+	return p ? atol(p + strlen(k)) : -1;
+}
+
+/*
+ * FUSE_STRESS_IDS ids on one connection, of up to FILES files (made one
+ * by one, the slow part): each id is listed once with its path, or, past
+ * the bound of 1 MiB of lines, counted as unlisted; likewise in the inode
+ * section.  The debug run registers 100000, the listing bound shows from
+ * some 20000 of these paths on.
+ */
+#define FILES	10000
 TEST_F_TIMEOUT(stress, many_ids, 1800)
 {
 	int nr = env_int("FUSE_STRESS_IDS", 10000);
+	int files = nr < FILES ? nr : FILES;
 	char path[PATH_MAX], *buf = NULL, *line, *next;
 	struct rlimit rl = { 1 << 20, 1 << 20 };
-	int devfd, *id, i, bad = 0, found = 0, listed;
+	int devfd, *id, *file_of, max_id = 0, i, bad = 0, found = 0;
+	long count, unlisted, inodes, inodes_unlisted;
 	struct server server;
 	unsigned char *seen;
+	struct timespec t0, t1;
 	size_t size = 0;
 	ssize_t len;
 
@@ -618,52 +651,181 @@ TEST_F_TIMEOUT(stress, many_ids, 1800)
 	setrlimit(RLIMIT_NOFILE, &rl);
 	snprintf(path, sizeof(path), "%s/scale", lower);
 	ASSERT_EQ(mkdir(path, 0755), 0);
-	for (i = 0; i < nr; i++) {
+	for (i = 0; i < files; i++) {
 		snprintf(path, sizeof(path), "%s/scale/%06d", lower, i);
 		ASSERT_EQ(close(open(path, O_CREAT | O_WRONLY, 0644)), 0);
 	}
 	id = calloc(nr, sizeof(*id));
-	seen = calloc(nr, 1);
 	ASSERT_NE(id, NULL);
-	ASSERT_NE(seen, NULL);
 	start_server(_metadata, &server, false);
 	devfd = take_over(_metadata, &server);
 	for (i = 0; i < nr; i++) {
-		snprintf(path, sizeof(path), "%s/scale/%06d", lower, i);
+		snprintf(path, sizeof(path), "%s/scale/%06d", lower, i % files);
 		id[i] = fuse_backing_open(devfd, path);
 		ASSERT_GT(id[i], 0)
 			TH_LOG("BACKING_OPEN %d: %s", i, strerror(-id[i]));
+		if (id[i] > max_id)
+			max_id = id[i];
 	}
+	/* Which file each id names, and whether it was listed */
+	file_of = malloc((max_id + 1) * sizeof(*file_of));
+	seen = calloc(max_id + 1, 1);
+	ASSERT_NE(file_of, NULL);
+	ASSERT_NE(seen, NULL);
+	memset(file_of, 0xff, (max_id + 1) * sizeof(*file_of));
+	for (i = 0; i < nr; i++)
+		file_of[id[i]] = i % files;
+
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", devfd);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	len = read_fdinfo(path, &buf, &size);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	ASSERT_GE(len, 0);
 	EXPECT_TRUE(well_formed(buf, len));
-	line = strstr(buf, "fuse_backing_files:\t");
-	listed = line ? atoi(line + 20) : -1;
+	count = key_num(buf, "fuse_backing_files");
+	unlisted = key_num(buf, "fuse_backing_files_unlisted");
+	inodes = key_num(buf, "fuse_backing_inodes");
+	inodes_unlisted = key_num(buf, "fuse_backing_inodes_unlisted");
 	for (line = buf; line && line < buf + len; line = next) {
 		char *nl = strchr(line, '\n');
 		char *p = strstr(line, "/scale/");
-		int k;
+		long k, n = atol(line);
 
 		next = nl ? nl + 1 : NULL;
 		if (!p || p > nl)
 			continue;
-		k = atoi(p + 7);
-		if (k < 0 || k >= nr || seen[k]++ || atoi(line) != id[k])
+		k = atol(p + 7);
+		if (n <= 0 || n > max_id || file_of[n] != k || seen[n]++)
 			bad++;
 		else
 			found++;
 	}
-	TH_LOG("%d ids, the header says %d, %d listed once with their id, %zd bytes",
-	       nr, listed, found, len);
-	EXPECT_EQ(listed, nr);
-	EXPECT_EQ(found, nr);
+	TH_LOG("%d ids of %d files: %zd bytes read in %ld ms", nr, files, len,
+	       (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
+	TH_LOG("paths: header %ld, %d listed once with their path, %ld unlisted",
+	       count, found, unlisted);
+	TH_LOG("inodes: header %ld, %ld unlisted", inodes, inodes_unlisted);
+	EXPECT_EQ(count, nr);
+	EXPECT_EQ(inodes, nr);
 	EXPECT_EQ(bad, 0);
+	EXPECT_GT(found, 0);
+	EXPECT_EQ(found + (unlisted < 0 ? 0 : unlisted), nr);
+	EXPECT_EQ(section_lines(buf, len, "fuse_backing_inodes") +
+		  (inodes_unlisted < 0 ? 0 : inodes_unlisted), nr);
+	/* Both sections bounded: 1 MiB of lines each, at most */
+	EXPECT_LT(len, 2 * (1 << 20) + 2 * PATH_MAX + 4096);
 	for (i = 0; i < nr; i++)
 		fuse_backing_close(devfd, id[i]);
 	close(devfd);
 	free(id);
+	free(file_of);
 	free(seen);
+	free(buf);
+}
+
+/* Write @val to @path; the old value, if any, is kept in @old */
+static int write_knob(const char *path, const char *val, char *old, size_t size)
+{
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+	ssize_t n = 0;
+
+	if (fd < 0)
+		return -1;
+	if (old) {
+		n = read(fd, old, size - 1);
+		old[n > 0 ? n : 0] = '\0';
+	}
+	n = pwrite(fd, val, strlen(val), 0);
+	close(fd);
+	return n == (ssize_t)strlen(val) ? 0 : -1;
+}
+
+/* Fail GFP_KERNEL allocations too; pages from order 1 on (the default) */
+static const char *const fault_knobs[] = {
+	"/sys/kernel/debug/failslab/ignore-gfp-wait",
+	"/sys/kernel/debug/fail_page_alloc/ignore-gfp-wait",
+};
+
+/*
+ * Allocation failures while a listing past its bound is read: failslab
+ * and fail_page_alloc fail the n-th allocation of the reading task
+ * (/proc/thread-self/fail-nth), for n = 1, 2, ... until a read makes no
+ * more allocations than n.  Each read of a freshly opened fdinfo (the
+ * open is not under the fault: procfs lookups turn failed allocations
+ * into ENOENT) either fails with ENOMEM or gives the whole fdinfo, the
+ * same as without faults; the debug run's kmemleak scan afterwards finds
+ * no leak.
+ */
+TEST_F_TIMEOUT(stress, fault_injection, 600)
+{
+	int nr = env_int("FUSE_STRESS_FAULT_IDS", 30000);
+	char path[PATH_MAX], nth[16], old[2][16], *want = NULL, *buf = NULL;
+	size_t want_size = 0, size = 0;
+	int devfd, fd, nthfd, i, n, enomem = 0, whole = 0;
+	struct server server;
+	ssize_t want_len, len;
+	bool injected = true;
+
+	if (access("/proc/thread-self/fail-nth", F_OK))
+		SKIP(return, "no /proc/thread-self/fail-nth: %s",
+		     "kernel without CONFIG_FAULT_INJECTION");
+	mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
+	for (i = 0; i < 2; i++)
+		if (write_knob(fault_knobs[i], "N", old[i], sizeof(old[i])))
+			SKIP(return, "cannot set %s: %s", fault_knobs[i],
+			     "kernel without CONFIG_FAILSLAB, CONFIG_FAIL_PAGE_ALLOC and CONFIG_FAULT_INJECTION_DEBUG_FS?");
+
+	start_server(_metadata, &server, false);
+	devfd = take_over(_metadata, &server);
+	for (i = 0; i < nr; i++) {
+		snprintf(path, sizeof(path), "%s/f%02d", lower, i % NFILES);
+		ASSERT_GT(fuse_backing_open(devfd, path), 0);
+	}
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", devfd);
+	want_len = read_fdinfo(path, &want, &want_size);
+	ASSERT_GT(want_len, 0);
+	ASSERT_TRUE(well_formed(want, want_len));
+	ASSERT_NE(strstr(want, "\nfuse_backing_files_unlisted:\t"), NULL);
+
+	/* No allocation of the test itself under the fault: buffer ready */
+	size = want_size;
+	buf = malloc(size);
+	ASSERT_NE(buf, NULL);
+	memset(buf, 0, size);
+	nthfd = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
+	ASSERT_GE(nthfd, 0);
+	for (n = 1; injected && n < 100000; n++) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		ASSERT_GE(fd, 0);
+		snprintf(nth, sizeof(nth), "%d", n);
+		ASSERT_EQ(pwrite(nthfd, nth, strlen(nth), 0), (ssize_t)strlen(nth));
+		len = read_all(fd, &buf, &size);
+		i = errno;
+		/* 0: the n-th allocation was made and failed */
+		ASSERT_EQ(pread(nthfd, nth, sizeof(nth) - 1, 0) > 0, true);
+		injected = atoi(nth) == 0;
+		ASSERT_EQ(pwrite(nthfd, "0", 1, 0), 1);
+		close(fd);
+		if (len < 0) {
+			EXPECT_EQ(i, ENOMEM)
+				TH_LOG("fault %d: %s", n, strerror(i));
+			enomem++;
+		} else {
+			EXPECT_EQ(len, want_len)
+				TH_LOG("fault %d: %zd bytes, not %zd", n, len, want_len);
+			EXPECT_TRUE(len == want_len && !memcmp(buf, want, len));
+			whole++;
+		}
+	}
+	TH_LOG("%d ids, %zd bytes: %d reads under a fault, %d failed with ENOMEM, %d whole",
+	       nr, want_len, n - 1, enomem, whole);
+	EXPECT_FALSE(injected);
+	EXPECT_GT(enomem, 0);
+	close(nthfd);
+	for (i = 0; i < 2; i++)
+		write_knob(fault_knobs[i], old[i], NULL, 0);
+	close(devfd);
+	free(want);
 	free(buf);
 }
 

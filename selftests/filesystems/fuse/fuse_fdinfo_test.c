@@ -273,6 +273,13 @@ struct entry {
 	char *path;	/* as printed, escaped */
 };
 
+static int entry_cmp(const void *a, const void *b)
+{
+	const struct entry *x = a, *y = b;
+
+	return (x->id > y->id) - (x->id < y->id);
+}
+
 static void free_entries(struct entry *e, int n)
 {
 	for (int i = 0; i < n; i++)
@@ -282,13 +289,13 @@ static void free_entries(struct entry *e, int n)
 /*
  * Parse the backing file list of a /dev/fuse fdinfo into @e (at most @max
  * entries, free with free_entries()).  Returns the number of entries, or -1
- * if a line after the header is not of the form "%5u: <path>" or the ids
- * are not increasing.
+ * if a line after the header is not of the form "%5u: <path>".  The kernel
+ * promises no order: the entries are sorted by id here.
  */
 static int parse_list(const char *fdinfo, struct entry *e, int max)
 {
 	const char *line = strstr(fdinfo, "fuse_backing_files:\t");
-	int n = 0, prev = 0;
+	int n = 0;
 
 	if (!line)
 		return -1;
@@ -310,9 +317,8 @@ static int parse_list(const char *fdinfo, struct entry *e, int max)
 		while (*p == ' ')
 			p++;
 		id = strtol(p, &end, 10);
-		if (end != colon || id <= prev || id > INT_MAX)
+		if (end != colon || id <= 0 || id > INT_MAX)
 			return -1;
-		prev = id;
 		len = strcspn(colon + 2, "\n");
 		if (n < max) {
 			e[n].id = id;
@@ -320,6 +326,7 @@ static int parse_list(const char *fdinfo, struct entry *e, int max)
 		}
 		n++;
 	}
+	qsort(e, n < max ? n : max, sizeof(*e), entry_cmp);
 	return n;
 }
 
@@ -1294,6 +1301,56 @@ TEST_F(fdinfo, abort_closes_ids)
 	EXPECT_EQ(backing_close(&self->srv, id[0]), -ENOENT);
 	make_lower(_metadata, self, "late", lower, sizeof(lower));
 	EXPECT_EQ(backing_open(&self->srv, lower), -ENODEV);
+}
+
+/*
+ * The listing is bounded: a few hundred ids of a file with a path of
+ * nearly PATH_MAX are more than 1 MiB of lines.  The ids beyond the bound
+ * are counted, not listed; the rest of the fdinfo is whole.
+ */
+TEST_F(fdinfo, listing_is_bounded)
+{
+	const int nr = 300;
+	char path[PATH_MAX], comp[251], *info;
+	struct entry *e = calloc(nr + 1, sizeof(*e));
+	int i, n, len, line, fd;
+	long unlisted;
+
+	ASSERT_NE(e, NULL);
+	memset(comp, 'd', sizeof(comp) - 1);
+	comp[sizeof(comp) - 1] = '\0';
+	len = snprintf(path, sizeof(path), "%s", self->lower);
+	while (len + 2 * sizeof(comp) < PATH_MAX) {
+		len += snprintf(path + len, sizeof(path) - len, "/%s", comp);
+		ASSERT_EQ(mkdir(path, 0755), 0);
+	}
+	snprintf(path + len, sizeof(path) - len, "/f");
+	fd = open(path, O_CREAT | O_WRONLY, 0644);
+	ASSERT_GE(fd, 0);
+	close(fd);
+	for (i = 0; i < nr; i++)
+		ASSERT_GT(backing_open(&self->srv, path), 0);
+
+	info = read_fdinfo(getpid(), self->srv.fs.devfd);
+	ASSERT_NE(info, NULL);
+	n = parse_list(info, e, nr + 1);
+	unlisted = fdinfo_num(info, "fuse_backing_files_unlisted");
+	TH_LOG("%d ids of a %zu byte path: %d listed, %ld unlisted, %zu bytes",
+	       nr, strlen(path), n, unlisted, strlen(info));
+	EXPECT_TRUE(well_formed(info));
+	EXPECT_EQ(fdinfo_num(info, "fuse_connection"), (long)self->conn);
+	EXPECT_EQ(fdinfo_num(info, "fuse_backing_files"), nr);
+	/* Lines of "  %3u: path\n" up to the one that crosses 1 MiB */
+	line = strlen(path) + 8;
+	EXPECT_EQ(n, ((1 << 20) + line - 1) / line);
+	EXPECT_EQ(unlisted, nr - n);
+	/* The short inode lines are all listed */
+	EXPECT_EQ(fdinfo_num(info, "fuse_backing_inodes"), nr);
+	EXPECT_EQ(fdinfo_num(info, "fuse_backing_inodes_unlisted"), -1);
+	EXPECT_LT(strlen(info), (1 << 20) + 2 * PATH_MAX + nr * 32);
+	free_entries(e, n < nr ? n : nr);
+	free(info);
+	free(e);
 }
 
 TEST_HARNESS_MAIN
