@@ -192,4 +192,5 @@ print("Measured inside the test-bed guest (QEMU TCG, 2 vCPUs, no KVM) on the"
       " A ratio is the median of the per-boot ratios; the range next to it"
       " is how much it moved between boots. Sizes of struct fuse_file and"
       " struct fuse_backing are not measured here: make series fails if"
-      " the series grows them (pahole)." % (len(patched), len(base)))
+      " the series grows them out of their kmalloc size class (pahole)."
+      % (len(patched), len(base)))

@@ -19,7 +19,8 @@
 #  4. at the base and after each patch, fs/fuse/ builds with W=1 and sparse
 #     (C=2), and no patch adds a warning the base does not have; the head
 #     builds without CONFIG_PROC_FS and without CONFIG_FUSE_PASSTHROUGH;
-#  5. pahole: struct fuse_file and struct fuse_backing do not grow;
+#  5. pahole: struct fuse_file and struct fuse_backing (both kmalloc()ed)
+#     stay in their kmalloc size class: no more memory per object;
 #  6. kernel-doc finds nothing new in the C files the series touches.
 
 source "$(dirname "$0")/lib.sh"
@@ -166,6 +167,14 @@ verify() {
 	done
 
 	stage "pahole: struct fuse_file and struct fuse_backing, base and series head"
+	# The kmalloc size class an object of $1 bytes is served from
+	kmalloc_class() {
+		local c
+		for c in 8 16 32 64 96 128 192 256 512 1024 2048 4096; do
+			[ "$1" -le "$c" ] && { echo "$c"; return; }
+		done
+		echo "$1"
+	}
 	for c in "$base" "${commits[-1]}"; do
 		git -C "$tree" checkout -q -f --detach "$c"
 		tag=head
@@ -180,8 +189,9 @@ verify() {
 		b=$(awk -v s="$s" '$0 ~ "^struct "s" {" {f=1} f && /size:/ {print $3; exit}' "$work/pahole-base.txt" | tr -d ,)
 		h=$(awk -v s="$s" '$0 ~ "^struct "s" {" {f=1} f && /size:/ {print $3; exit}' "$work/pahole-head.txt" | tr -d ,)
 		[ -n "$b" ] && [ -n "$h" ] || die "pahole found no struct $s"
-		[ "$h" -le "$b" ] || die "struct $s grows from $b to $h bytes"
-		note "struct $s: $b bytes before, $h bytes after (pahole in $work/pahole-{base,head}.txt)"
+		[ "$(kmalloc_class "$h")" -le "$(kmalloc_class "$b")" ] ||
+			die "struct $s grows from $b to $h bytes, out of kmalloc-$(kmalloc_class "$b")"
+		note "struct $s: $b bytes before, $h bytes after, kmalloc-$(kmalloc_class "$h") (pahole in $work/pahole-{base,head}.txt)"
 	done
 	git -C "$tree" checkout -q -f --detach "${commits[-1]}"
 
