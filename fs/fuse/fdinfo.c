@@ -27,7 +27,8 @@
  * doubles, and a failed allocation of that buffer fails the whole read:
  * bound it, so that a server with a million ids costs readers a 4 MiB
  * buffer, not one of 128 MiB.  Ids beyond the bound are counted, not
- * listed.
+ * listed.  A section ends with the line that crosses the bound: a path of
+ * exceptional length makes that line, and the buffer, longer.
  */
 #define FUSE_FDINFO_LIST_MAX	SZ_1M
 
