@@ -25,7 +25,7 @@
 #   make series      the mailable series in out/series, verified: git am on
 #                    the pristine base, every patch built with W=1 and sparse
 #   make tree        a git tree of the patched kernel to work in (build/dev/linux;
-#                    PROJECT=util-linux or PROJECT=libfuse for the others)
+#                    PROJECT=util-linux, libfuse, lsof or psmisc for the others)
 #   make export      turn the commits of that tree back into our files+patches
 #   make deps        install the packages the above need
 #   make check-fresh what a new machine does first (empty cache folder:
@@ -46,6 +46,12 @@ UL_OBJ     := $(BUILD)/ul-obj
 UL_BASE_OBJ:= $(BUILD)/ul-obj-base
 LIBFUSE    := $(BUILD)/libfuse
 FUSE_OBJ   := $(BUILD)/fuse-obj
+LSOF       := $(BUILD)/lsof
+LSOF_OBJ   := $(BUILD)/lsof-obj
+PSMISC     := $(BUILD)/psmisc
+PSMISC_OBJ := $(BUILD)/psmisc-obj
+PSMISC_BASE:= $(BUILD)/psmisc-base
+PSMISC_BASE_OBJ := $(BUILD)/psmisc-obj-base
 LINUX      := $(BUILD)/linux
 LINUX_BASE := $(BUILD)/linux-base
 OBJ        := $(BUILD)/obj
@@ -58,7 +64,7 @@ TIMINGS := $(BUILD)/timings
 SELFTESTS  := $(BUILD)/selftests
 
 .PHONY: all check check-base series tree export deps sources kernel \
-	kernel-base selftests checkpatch lsfd check-lsfd libfuse demo \
+	kernel-base selftests checkpatch lsfd check-lsfd libfuse lsof psmisc demo \
 	kernel-debug kernel-debug-base check-debug check-debug-base bench time-check check-fresh clean
 
 all: check
@@ -102,6 +108,17 @@ libfuse: kernel
 	@$(H)/mktree.sh libfuse $(LIBFUSE)
 	@$(H)/build.sh libfuse $(LIBFUSE) $(FUSE_OBJ) $(OBJ)/usr/include
 
+# lsof and fuser (psmisc) with our patches, and their tests' helper programs;
+# stock fuser too, whose test suite is the reference for "no new failure"
+lsof: kernel
+	@$(H)/mktree.sh lsof $(LSOF)
+	@$(H)/build.sh lsof $(LSOF) $(LSOF_OBJ) $(OBJ)/usr/include
+
+psmisc: kernel
+	@$(H)/mktree.sh psmisc $(PSMISC) $(PSMISC_BASE)
+	@$(H)/build.sh psmisc $(PSMISC) $(PSMISC_OBJ) $(OBJ)/usr/include
+	@$(H)/build.sh psmisc $(PSMISC_BASE) $(PSMISC_BASE_OBJ) $(OBJ)/usr/include
+
 # --- the series -----------------------------------------------------------------
 # The series as it would be mailed, and checkpatch --strict on each patch
 checkpatch: kernel
@@ -112,15 +129,17 @@ series: kernel
 	@$(H)/series.sh $(LINUX) $(OUT)/series $(BUILD)/series-verify
 
 # --- checks: boot a kernel, run a guest script, judge its results.tap -----------
-check: selftests lsfd libfuse checkpatch
+check: selftests lsfd libfuse lsof psmisc checkpatch
 	@$(H)/check.sh check $(OBJ)/arch/x86/boot/bzImage $(BUILD)/vm-check \
 		UL_SRC=$(UL) UL_OBJ=$(UL_OBJ) FUSE_SRC=$(LIBFUSE) FUSE_OBJ=$(FUSE_OBJ) \
+		LSOF_OBJ=$(LSOF_OBJ) PSMISC_OBJ=$(PSMISC_OBJ) PSMISC_BASE_OBJ=$(PSMISC_BASE_OBJ) \
 		testbed/guest/selftests.sh $(SELFTESTS) $(BUILD)/vm-check
 
 # The negative control: the same selftests must fail on the base kernel
-check-base: selftests kernel-base
+check-base: selftests kernel-base lsof psmisc
 	@$(H)/check.sh check-base $(OBJ_BASE)/arch/x86/boot/bzImage $(BUILD)/vm-check-base \
-		KERNEL=base testbed/guest/selftests.sh $(SELFTESTS) $(BUILD)/vm-check-base
+		KERNEL=base LSOF_OBJ=$(LSOF_OBJ) PSMISC_OBJ=$(PSMISC_OBJ) \
+		testbed/guest/selftests.sh $(SELFTESTS) $(BUILD)/vm-check-base
 
 check-debug: selftests kernel-debug
 	@VM_MEMORY=3G VM_TIMEOUT=3000 $(H)/check.sh check-debug \
@@ -140,9 +159,9 @@ check-lsfd: lsfd
 
 # --- show and measure ---------------------------------------------------------------
 # The whole story in the VM; then the same on the base kernel, if built
-demo: lsfd libfuse
+demo: lsfd libfuse lsof psmisc
 	@$(H)/demo.sh $(OBJ)/arch/x86/boot/bzImage $(OBJ_BASE)/arch/x86/boot/bzImage \
-		$(FUSE_OBJ) $(UL_OBJ) $(BUILD)/vm-demo
+		$(FUSE_OBJ) $(UL_OBJ) $(LSOF_OBJ) $(PSMISC_OBJ) $(BUILD)/vm-demo
 
 # Ratios against baselines in the same boot; fails only if a benchmark could
 # not run.  The table includes make time-check's figures when there are any.

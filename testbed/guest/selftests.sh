@@ -5,15 +5,16 @@
 #
 # Runs the kselftest program fuse_fdinfo_test, then the lsfd checks (when
 # UL_SRC and UL_OBJ are set), libfuse's fdinfo test (when FUSE_SRC and
-# FUSE_OBJ are set), the stress test fuse_fdinfo_stress (when STRESS_SECONDS
+# FUSE_OBJ are set), lsof's and fuser's FUSE tests in their own suites (when
+# LSOF_OBJ and PSMISC_OBJ are set), the stress test fuse_fdinfo_stress (when STRESS_SECONDS
 # is set; STRESS_IDS ids, 100000 by default; then its fault_injection test
 # alone, with its kernel log judged apart), kmemleak (when the kernel has
 # it; required with STRESS_SECONDS), and the kernel log.  Writes every
 # result to OUTDIR/results.tap for the host.
 #
 # KERNEL=base states what must happen on the unpatched base kernel instead:
-# both kselftest programs fail there (and skip nothing), and the kernel log
-# and kmemleak stay clean.
+# both kselftest programs and the lsof and fuser tests fail there (and skip
+# nothing), and the kernel log and kmemleak stay clean.
 
 source "$(dirname "$0")/lib.sh"
 selftests=$(cd "${1:?usage: selftests.sh SELFTEST_DIR OUTDIR}" && pwd)
@@ -79,6 +80,63 @@ if [ -n "${FUSE_OBJ:-}" ]; then
 	[ $rc = 0 ] && grep -qE 'PASS.*examples/passthrough-hp-fdinfo|examples/passthrough-hp-fdinfo.*PASS' "$outdir/libfuse.log"
 	result $? "libfuse examples/passthrough-hp-fdinfo passes (status $rc)"
 	umount -l "$run"
+fi
+
+# --- lsof and fuser, in their own test suites --------------------------------
+# suite_result NAME RESULTS: RESULTS are the FUSE tests' results (PASS, FAIL,
+# SKIP, ... one a line): all pass on the patched kernel; on the base kernel
+# at least one fails and none is skipped (they can fail, and ran)
+suite_result() {
+	local name=$1 results=$2 n
+	n=$(grep -c . <<<"$results")
+	if [ "$kernel" = base ]; then
+		grep -qx FAIL <<<"$results" && ! grep -qvxE 'PASS|FAIL' <<<"$results"
+		result $? "$name fails on the base kernel, as it must: $(tr '\n' ' ' <<<"$results")"
+	else
+		[ "$n" -gt 0 ] && ! grep -qvx PASS <<<"$results"
+		result $? "$name passes: $(tr '\n' ' ' <<<"$results")"
+	fi
+}
+
+if [ -n "${LSOF_OBJ:-}" ]; then
+	t=lib/dialects/linux/tests/case-20-fuse-passthrough
+	echo "# === lsof: $t.bash"
+	rm -f "$LSOF_OBJ/$t.bash.log" "$LSOF_OBJ/$t.bash.trs"
+	(cd "$LSOF_OBJ" && timeout 300 make check TESTS="$t.bash") >"$outdir/lsof-check.log" 2>&1
+	res=$(sed -n 's/^:test-result: //p' "$LSOF_OBJ/$t.bash.trs" 2>/dev/null)
+	if [ "$res" != PASS ]; then
+		# What failed: the test's report is its stdout, which the
+		# harness's log does not keep here; run it again the legacy
+		# way, with a report file.
+		(cd "$LSOF_OBJ" && timeout 300 bash "$t.bash" "$LSOF_OBJ/lsof" "$outdir/lsof-report.log" \
+			lib/dialects/linux/tests linux) >/dev/null 2>&1
+		sed 's/^/# /' "$outdir/lsof-report.log" | head -40
+	fi
+	suite_result "lsof's $(basename $t)" "$res"
+fi
+
+if [ -n "${PSMISC_OBJ:-}" ]; then
+	echo "# === fuser: testsuite/fuser.test/fuser.exp"
+	rm -f "$PSMISC_OBJ/testsuite/fuser.sum" "$PSMISC_OBJ/testsuite/fuser.log"
+	(cd "$PSMISC_OBJ/testsuite" && timeout 300 make check DEJATOOL=fuser) >"$outdir/fuser-check.log" 2>&1
+	cp "$PSMISC_OBJ/testsuite/fuser.log" "$outdir/fuser.log" 2>/dev/null
+	grep -E '^(PASS|FAIL|UNSUPPORTED|UNRESOLVED|ERROR|XFAIL|XPASS|UNTESTED|KFAIL|KPASS):' \
+		"$PSMISC_OBJ/testsuite/fuser.sum" 2>/dev/null | sed 's/^/# /'
+	# The tests of FUSE backing files pass (and fail on the base kernel)
+	fuse=$(grep -E '^[A-Z]+: .*(backing file|FUSE)' "$PSMISC_OBJ/testsuite/fuser.sum" 2>/dev/null | cut -d: -f1)
+	suite_result "fuser's FUSE tests (fuser.exp)" "$fuse"
+	# ... and the others fail no more than with stock fuser
+	if [ -n "${PSMISC_BASE_OBJ:-}" ]; then
+		(cd "$PSMISC_BASE_OBJ/testsuite" && rm -f fuser.sum &&
+			timeout 300 make check DEJATOOL=fuser) >"$outdir/fuser-stock-check.log" 2>&1
+		failed() { grep -E '^(FAIL|UNRESOLVED|ERROR):' "$1" | grep -vE 'backing file|FUSE' | sort; }
+		new=$(comm -23 <(failed "$PSMISC_OBJ/testsuite/fuser.sum") \
+			<(failed "$PSMISC_BASE_OBJ/testsuite/fuser.sum"))
+		[ -z "$new" ] || sed 's/^/# new: /' <<<"$new"
+		failed "$PSMISC_BASE_OBJ/testsuite/fuser.sum" | sed 's/^/# fails with stock fuser too: /'
+		[ -z "$new" ]
+		result $? "fuser's other tests: no failure that stock fuser does not have ($(grep -c '^PASS:' "$PSMISC_BASE_OBJ/testsuite/fuser.sum") pass with stock fuser)"
+	fi
 fi
 
 # --- the stress test ---------------------------------------------------------

@@ -2,17 +2,24 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The demo's story, inside the test-bed guest, as root:
-#   [KERNEL=patched|base] story.sh FUSE_OBJ UL_OBJ
+#   [KERNEL=patched|base] story.sh FUSE_OBJ UL_OBJ LSOF_OBJ PSMISC_OBJ
 # libfuse's passthrough_hp serves a small tree, an app reads through it,
 # and every backing file the kernel holds is shown: the app's fdinfo, the
 # server's /dev/fuse fdinfo, lsfd, and the query that finds who pins a
 # backing file after the server closed its id (util-linux's test_mkfds
 # fuse-passthrough plays a careful server there: passthrough_hp keeps its
-# ids while files are open), and what a server that dies leaves behind.
+# ids while files are open), a mapping that outlives its fd, and what a
+# server that dies leaves behind; and the admin's way through it all:
+# umount says busy, fuser -vm and lsof name who holds the file system,
+# fuser -km kills them, umount succeeds.
 
 set -u
-fuse_obj=$1 ul_obj=$2
+fuse_obj=$1 ul_obj=$2 lsof_obj=$3 psmisc_obj=$4
 lsfd=$ul_obj/lsfd
+lsof=$lsof_obj/lsof
+# fuser -v prints the PIDs on stdout, the rest on stderr: unbuffered and
+# both to one file (2>&1 below), in order
+fuser="stdbuf -o0 $psmisc_obj/src/fuser"
 heading() { printf '\n\033[1m===== %s\033[0m\n' "$*"; }
 run() { printf '\033[2m# %s\033[0m\n' "$*"; eval "$@"; }
 
@@ -58,6 +65,15 @@ run "$lsfd -p '$app $srv' -o COMMAND,PID,FD,TYPE,NAME,FUSE.CONN,FUSE.BACKING-ID,
 heading "who pins $demo/lower?"
 run "$lsfd -o COMMAND,PID,FD,FUSE.BACKING-ID,FUSE.BACKING -Q 'FUSE.BACKING =~ \"(^|: )$demo/lower/\"'"
 
+heading "the admin: umount $demo/lower says busy; fuser and lsof say who holds it"
+run "umount $demo/lower"
+run "$fuser -vm $demo/lower 2>&1"
+run "$lsof $demo/lower"
+echo "(bk3: the backing file the kernel holds for the app's fd 3; bk$devfd: the"
+echo " ids passthrough_hp registered on its /dev/fuse, fd $devfd)"
+run "$lsof +E -p $app -a -d 3"
+echo "(+E: the app's FUSE file and the server's /dev/fuse, by their connection)"
+
 heading "a careful server closes the id while the app keeps the file open"
 echo "(test_mkfds fuse-passthrough: registers $demo/pinned/data, opens it as fd 4"
 echo " through its own FUSE mount, then closes the backing id and its own fd)"
@@ -70,9 +86,53 @@ run "ls -l /proc/[0-9]*/fd/ 2>/dev/null | grep -c $demo/pinned"
 echo "(umount says busy, and no fd link anywhere points into $demo/pinned)"
 run "cat /proc/$mk/fdinfo/4"
 run "$lsfd -o COMMAND,PID,FD,NAME,FUSE.BACKING-ID,FUSE.BACKING -Q 'FUSE.BACKING =~ \"^$demo/pinned/\"'"
+run "$fuser -vm $demo/pinned 2>&1"
+run "$lsof $demo/pinned"
 echo DONE >&"${MKFDS[1]}"
 wait "$MKFDS_PID"
 run "umount $demo/pinned && echo unmounted once the app closed its file"
+
+heading "another app maps data.bin, then closes its fd: only the mapping holds it"
+# mmap(2) itself: Python's mmap module keeps a dup of the fd
+python3 -c 'import ctypes, os, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+libc.mmap.restype = ctypes.c_void_p
+libc.mmap.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int,
+                      ctypes.c_int, ctypes.c_int, ctypes.c_long)
+fd = os.open(sys.argv[1], os.O_RDONLY)
+if libc.mmap(None, os.fstat(fd).st_size, 1, 1, fd, 0) in (None, 2**64 - 1):
+    sys.exit("mmap failed")                 # PROT_READ, MAP_SHARED
+os.close(fd)
+time.sleep(3600)' $demo/mnt/data.bin &
+map=$!
+for _ in $(seq 100); do grep -q data.bin /proc/$map/maps && break; sleep 0.1; done
+run "ls -l /proc/$map/fd/ | grep -c demo"
+run "grep data.bin /proc/$map/maps"
+echo "(maps names the FUSE file, by design)"
+# PROCMAP_QUERY on the maps file, as lsof or fuser could ask it: struct
+# procmap_query with the backing_* fields of patch 7 (136 bytes)
+cat >$demo/procmap-backing.py <<'PY'
+import ctypes, fcntl, struct, sys
+pid, name = sys.argv[1], sys.argv[2]
+with open(f"/proc/{pid}/maps") as maps:
+    line = next(l for l in maps if l.rstrip().endswith(name))
+    addr = int(line.split("-")[0], 16)
+    path = ctypes.create_string_buffer(4096)
+    q = bytearray(136)
+    struct.pack_into("QQQ", q, 0, len(q), 0x40, addr)  # size, PROCMAP_QUERY_BACKING_FILE, addr
+    struct.pack_into("IIQ", q, 120, len(path), 0, ctypes.addressof(path))
+    try:                                               # _IOWR('f', 17, 136)
+        fcntl.ioctl(maps.fileno(), (3 << 30) | (136 << 16) | (ord("f") << 8) | 17, q)
+    except OSError as e:
+        sys.exit(f"PROCMAP_QUERY: {e}")
+ino, major, minor = struct.unpack_from("QII", q, 64)
+print(f"mapping at {addr:x}: maps' file {major:02x}:{minor:02x} {ino}")
+ino, major, minor, size = struct.unpack_from("QIII", q, 104)
+print(f"backing file: {major:02x}:{minor:02x} {ino} {path.value.decode() if size else '-'}")
+PY
+run "python3 $demo/procmap-backing.py $map data.bin"
+[ "${KERNEL:-}" = base ] ||
+	echo "(PROCMAP_QUERY names the backing file the mapping holds)"
 
 heading "passthrough_hp dies while its mount stays and the app keeps its files"
 run "kill -KILL $srv; wait $srv 2>/dev/null"
@@ -80,7 +140,13 @@ run "cat /proc/$app/fdinfo/3"
 [ "${KERNEL:-}" = base ] ||
 	printf '%s\n' "(the app's file keeps working and still names its backing file; the" \
 		" ids the dead server registered are closed: no /dev/fuse is left to list them)"
-run "kill $app; wait $app 2>/dev/null"
+run "$fuser -vm $demo/lower 2>&1"
+echo "(the app's file alone: fuser does not read mappings' backing files yet)"
+run "$fuser -km $demo/lower 2>&1"
+kill -KILL $app 2>/dev/null	# on the base kernel fuser kills nobody
+wait $app 2>/dev/null
+run "umount $demo/lower"
+run "kill $map; wait $map 2>/dev/null"
 run "umount $demo/lower && echo unmounted: the dead server pins nothing"
 umount -l $demo/mnt
 ! mountpoint -q $demo/lower || umount -l $demo/lower

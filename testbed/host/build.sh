@@ -11,6 +11,9 @@
 #                                          with the UAPI headers of the kernel in OBJ
 #   build.sh lsfd SRC OBJ UAPI             lsfd and util-linux's test helpers (meson)
 #   build.sh libfuse SRC OBJ UAPI          libfuse, passthrough_hp, fusermount3, tests
+#   build.sh lsof SRC OBJ UAPI             lsof and its tests' helper programs (autotools)
+#   build.sh psmisc SRC OBJ UAPI           fuser and its tests' helper programs (autotools;
+#                                          the stock tree has no FUSE helper)
 #   build.sh sparse                        sparse from Debian's newest source (the
 #                                          kernel rejects Debian 12's 0.6.4); prints its path
 #
@@ -156,6 +159,51 @@ libfuse() {
 	note "passthrough_hp: $2/example/passthrough_hp"
 }
 
+# autotools NAME SRC OBJ UAPI TARGET...: copy SRC (a tree of mktree.sh) into
+# OBJ, autoreconf when configure.ac or a Makefile.am changed, configure
+# against the kernel's UAPI headers when that ran or the flags changed, make
+# TARGETs; the logs go to BUILD/NAME-*.log
+autotools() {
+	local name=$1 src=$2 obj=$3 hdr=$4 want
+	shift 4
+	uapi "$hdr"
+	mkdir -p "$obj"
+	# The tree's files with their times (mktree rewrites changed files
+	# only), so make rebuilds what changed; no --delete: autoreconf's
+	# output stays.
+	rsync -a --exclude=.git "$src/" "$obj/"
+	want="$(cd "$obj" && cat configure.ac $(find . -name Makefile.am | sort) | sha1sum) -isystem $hdr"
+	if [ "$(cat "$obj/.configured" 2>/dev/null)" != "$want" ]; then
+		stage "$name: autoreconf, configure"
+		(cd "$obj" && autoreconf -fi) >"$BUILD/$name-autoreconf.log" 2>&1 ||
+			{ tail -30 "$BUILD/$name-autoreconf.log"; die "autoreconf of $name failed"; }
+		(cd "$obj" && ./configure CC="ccache gcc" CPPFLAGS="-isystem $hdr") \
+			>"$BUILD/$name-configure.log" 2>&1 ||
+			{ tail -30 "$BUILD/$name-configure.log"; die "configure of $name failed"; }
+		echo "$want" >"$obj/.configured"
+	fi
+	stage "$name: building $*"
+	make -C "$obj" -j"$(nproc)" "$@" >"$BUILD/$name-build.log" 2>&1 ||
+		{ grep -E 'error|warning' "$BUILD/$name-build.log" | head -30; die "$name build failed"; }
+}
+
+# lsof SRC OBJ UAPI: lsof, and the helper programs of its tests ("make check"
+# with no tests to run builds them)
+lsof() {
+	autotools lsof "$1" "$2" "$3" all
+	make -C "$2" -j"$(nproc)" check TESTS= >>"$BUILD/lsof-build.log" 2>&1 ||
+		{ tail -30 "$BUILD/lsof-build.log"; die "lsof test programs failed to build"; }
+	note "lsof: $2/lsof ($("$2/lsof" -v 2>&1 | sed -n 's/^ *revision: *//p'))"
+}
+
+# psmisc SRC OBJ UAPI: fuser and the helper programs of its tests
+psmisc() {
+	local helpers=(src/socket_test)
+	[ ! -f "$1/src/fuse_passthrough_test.c" ] || helpers+=(src/fuse_passthrough_test)
+	autotools "psmisc$([ ${#helpers[@]} = 2 ] || echo -base)" "$1" "$2" "$3" all "${helpers[@]}"
+	note "fuser: $2/src/fuser ($("$2/src/fuser" -V 2>&1 | head -n 1))"
+}
+
 # sparse: built once into $CACHE/sparse; prints its path
 sparse() {
 	local bin=$CACHE/sparse/bin/sparse
@@ -176,9 +224,9 @@ sparse() {
 	echo "$bin"
 }
 
-what=${1:?usage: build.sh kernel|selftests|lsfd|libfuse|sparse ARG...}
+what=${1:?usage: build.sh kernel|selftests|lsfd|libfuse|lsof|psmisc|sparse ARG...}
 shift
 case "$what" in
-kernel | selftests | lsfd | libfuse | sparse) "$what" "$@" ;;
+kernel | selftests | lsfd | libfuse | lsof | psmisc | sparse) "$what" "$@" ;;
 *) die "build.sh: unknown build '$what'" ;;
 esac

@@ -18,8 +18,10 @@ packages=(
 	# guest finds no virtio-serial port and the output is lost)
 	qemu-system-x86 udev busybox-static python3-argcomplete
 	python3-requests iproute2 kbd util-linux-extra
-	# userspace builds and tests (util-linux, libfuse), plots
+	# userspace builds and tests (util-linux, libfuse; lsof and psmisc with
+	# autotools, psmisc's tests with DejaGnu), plots
 	meson ninja-build pkg-config python3-pytest gnuplot-nox
+	autoconf automake libtool autopoint gettext dejagnu expect
 )
 
 missing=()

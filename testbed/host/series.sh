@@ -16,7 +16,8 @@
 # With WORKDIR, also proven to be what was tested, and bisectable:
 #  3. git am of OUTDIR on the pristine base (a worktree of SRC in
 #     WORKDIR/tree) gives exactly the tree of SRC's tag "series";
-#  4. at the base and after each patch, fs/fuse/ builds with W=1 and sparse
+#  4. at the base and after each patch, the folders whose C files the series
+#     changes (fs/fuse/, fs/proc/) build with W=1 and sparse
 #     (C=2), and no patch adds a warning the base does not have; the head
 #     builds without CONFIG_PROC_FS and without CONFIG_FUSE_PASSTHROUGH;
 #  5. pahole: struct fuse_file and struct fuse_backing (both kmalloc()ed)
@@ -109,7 +110,11 @@ verify() {
 	note "applies cleanly and gives the tested tree $(git -C "$tree" rev-parse --short 'HEAD^{tree}')"
 	mapfile -t commits < <(git -C "$tree" rev-list --reverse "$base..HEAD")
 
-	stage "every patch builds on its own: fs/fuse/ with W=1 and sparse"
+	# The kernel folders whose C files the series changes (fs/fuse/,
+	# fs/proc/ for PROCMAP_QUERY): built and checked after every patch
+	mapfile -t dirs < <(git -C "$tree" diff --name-only "$base" HEAD -- '*.c' ':!tools/' |
+		xargs -n1 dirname | sort -u | sed 's|$|/|')
+	stage "every patch builds on its own: ${dirs[*]} with W=1 and sparse"
 	export CCACHE_DIR=$CACHE/ccache CCACHE_BASEDIR=$BUILD CCACHE_NOHASHDIR=1
 	sparse=$("$HOST/build.sh" sparse)
 	mk=(make -C "$tree" O="$obj" ARCH=x86_64 CC="ccache gcc" CHECK="$sparse" -j"$(nproc)")
@@ -125,13 +130,13 @@ verify() {
 	for c in "$base" "${commits[@]}"; do
 		git -C "$tree" checkout -q -f --detach "$c"
 		log=$work/build-$i.log
-		if ! "${mk[@]}" W=1 C=2 fs/fuse/ >"$log" 2>&1 || grep -q 'C=2 specified, but' "$log"; then
+		if ! "${mk[@]}" W=1 C=2 "${dirs[@]}" >"$log" 2>&1 || grep -q 'C=2 specified, but' "$log"; then
 			tail -20 "$log"
-			die "fs/fuse/ does not build at $(git -C "$tree" log -1 --format='%h %s' "$c")"
+			die "${dirs[*]} do not build at $(git -C "$tree" log -1 --format='%h %s' "$c")"
 		fi
 		if [ $i = 0 ]; then
 			warnings "$log" >"$work/base-warnings"
-			note "base: $(wc -l <"$work/base-warnings") W=1/sparse warnings in fs/fuse/ already"
+			note "base: $(wc -l <"$work/base-warnings") W=1/sparse warnings in ${dirs[*]} already"
 		else
 			new=$(warnings "$log" | comm -13 "$work/base-warnings" -)
 			if [ -n "$new" ]; then
@@ -160,7 +165,7 @@ verify() {
 		grep -q "^CONFIG_$variant=y" "$vobj/.config" && die "could not unset CONFIG_$variant"
 		log=$work/build-no-$variant.log
 		make -C "$tree" O="$vobj" ARCH=x86_64 CC="ccache gcc" CHECK="$sparse" -j"$(nproc)" \
-			W=1 C=2 prepare fs/fuse/ >"$log" 2>&1 || { tail -20 "$log"; die "fs/fuse/ fails to build without CONFIG_$variant"; }
+			W=1 C=2 prepare "${dirs[@]}" >"$log" 2>&1 || { tail -20 "$log"; die "${dirs[*]} fail to build without CONFIG_$variant"; }
 		new=$(warnings "$log" | comm -13 "$work/base-warnings" -)
 		[ -z "$new" ] || { printf '%s\n' "$new" | sed 's/^/    /'; die "new warnings without CONFIG_$variant"; }
 		note "builds without CONFIG_$variant, no new warning"
