@@ -62,6 +62,9 @@ STRESS_SECONDS ?= 60
 H := testbed/host
 TIMINGS := $(BUILD)/timings
 SELFTESTS  := $(BUILD)/selftests
+# Build trees whose test suites write into them (make check there): the
+# guest gets a throw-away overlay on each
+SUITE_TREES := $(LSOF_OBJ) $(PSMISC_OBJ) $(PSMISC_BASE_OBJ)
 
 .PHONY: all check check-base series tree export deps sources kernel \
 	kernel-base selftests checkpatch lsfd check-lsfd libfuse lsof psmisc demo \
@@ -130,14 +133,14 @@ series: kernel
 
 # --- checks: boot a kernel, run a guest script, judge its results.tap -----------
 check: selftests lsfd libfuse lsof psmisc checkpatch
-	@$(H)/check.sh check $(OBJ)/arch/x86/boot/bzImage $(BUILD)/vm-check \
+	@VM_OVERLAYS="$(SUITE_TREES)" $(H)/check.sh check $(OBJ)/arch/x86/boot/bzImage $(BUILD)/vm-check \
 		UL_SRC=$(UL) UL_OBJ=$(UL_OBJ) FUSE_SRC=$(LIBFUSE) FUSE_OBJ=$(FUSE_OBJ) \
 		LSOF_OBJ=$(LSOF_OBJ) PSMISC_OBJ=$(PSMISC_OBJ) PSMISC_BASE_OBJ=$(PSMISC_BASE_OBJ) \
 		testbed/guest/selftests.sh $(SELFTESTS) $(BUILD)/vm-check
 
 # The negative control: the same selftests must fail on the base kernel
 check-base: selftests kernel-base lsof psmisc
-	@$(H)/check.sh check-base $(OBJ_BASE)/arch/x86/boot/bzImage $(BUILD)/vm-check-base \
+	@VM_OVERLAYS="$(SUITE_TREES)" $(H)/check.sh check-base $(OBJ_BASE)/arch/x86/boot/bzImage $(BUILD)/vm-check-base \
 		KERNEL=base LSOF_OBJ=$(LSOF_OBJ) PSMISC_OBJ=$(PSMISC_OBJ) \
 		testbed/guest/selftests.sh $(SELFTESTS) $(BUILD)/vm-check-base
 

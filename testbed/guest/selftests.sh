@@ -104,6 +104,8 @@ if [ -n "${LSOF_OBJ:-}" ]; then
 	rm -f "$LSOF_OBJ/$t.bash.log" "$LSOF_OBJ/$t.bash.trs"
 	(cd "$LSOF_OBJ" && timeout 300 make check TESTS="$t.bash") >"$outdir/lsof-check.log" 2>&1
 	res=$(sed -n 's/^:test-result: //p' "$LSOF_OBJ/$t.bash.trs" 2>/dev/null)
+	# No result at all: the harness did not run (say why)
+	[ -n "$res" ] || sed 's/^/# /' "$outdir/lsof-check.log" | tail -20
 	if [ "$res" != PASS ]; then
 		# What failed: the test's report is its stdout, which the
 		# harness's log does not keep here; run it again the legacy
@@ -119,7 +121,8 @@ if [ -n "${PSMISC_OBJ:-}" ]; then
 	echo "# === fuser: testsuite/fuser.test/fuser.exp"
 	rm -f "$PSMISC_OBJ/testsuite/fuser.sum" "$PSMISC_OBJ/testsuite/fuser.log"
 	(cd "$PSMISC_OBJ/testsuite" && timeout 300 make check DEJATOOL=fuser) >"$outdir/fuser-check.log" 2>&1
-	cp "$PSMISC_OBJ/testsuite/fuser.log" "$outdir/fuser.log" 2>/dev/null
+	cp "$PSMISC_OBJ/testsuite/fuser.log" "$outdir/fuser.log" 2>/dev/null ||
+		sed 's/^/# /' "$outdir/fuser-check.log" | tail -20
 	grep -E '^(PASS|FAIL|UNSUPPORTED|UNRESOLVED|ERROR|XFAIL|XPASS|UNTESTED|KFAIL|KPASS):' \
 		"$PSMISC_OBJ/testsuite/fuser.sum" 2>/dev/null | sed 's/^/# /'
 	# The tests of FUSE backing files pass (and fail on the base kernel)

@@ -84,7 +84,12 @@ worktree_at() {
 # boot BZIMAGE OUTDIR COMMAND...: boot BZIMAGE under QEMU (TCG: KVM is not
 # usable on these machines) with virtme-ng, the host's root filesystem
 # read-only over 9p, OUTDIR (and the folders in $VM_RWDIRS) writable at the
-# same path, and run COMMAND as root inside, from the top of this checkout.
+# same path, the folders in $VM_OVERLAYS writable for the guest alone (an
+# overlay in its memory, gone at power-off: for test suites that write into
+# their build tree, as lsof's and psmisc's do), and run COMMAND as root
+# inside, from the top of this checkout.  Only /tmp, /var, /etc, /usr, ...
+# have such an overlay by default: a build folder elsewhere (CI's) is
+# read-only in the guest.
 # The console goes to OUTDIR/console.log and to stdout.  Returns COMMAND's
 # status (written by the guest to OUTDIR/status: vng's own exit status does
 # not always carry it).  VM_CPUS, VM_MEMORY, VM_TIMEOUT override the defaults.
@@ -100,6 +105,10 @@ boot() {
 	for d in ${VM_RWDIRS:-}; do
 		mkdir -p "$d"
 		rw+=(--rwdir "$(cd "$d" && pwd)")
+	done
+	for d in ${VM_OVERLAYS:-}; do
+		[ -d "$d" ] || die "no folder $d to give the guest an overlay on"
+		rw+=(--overlay-rwdir "$(cd "$d" && pwd)")
 	done
 	stage "boot $image in QEMU (TCG) and run: $*"
 	start=$(date +%s)
