@@ -48,6 +48,8 @@ LIBFUSE    := $(BUILD)/libfuse
 FUSE_OBJ   := $(BUILD)/fuse-obj
 LSOF       := $(BUILD)/lsof
 LSOF_OBJ   := $(BUILD)/lsof-obj
+LSOF_BASE  := $(BUILD)/lsof-base
+LSOF_BASE_OBJ := $(BUILD)/lsof-obj-base
 PSMISC     := $(BUILD)/psmisc
 PSMISC_OBJ := $(BUILD)/psmisc-obj
 PSMISC_BASE:= $(BUILD)/psmisc-base
@@ -67,7 +69,7 @@ SELFTESTS  := $(BUILD)/selftests
 SUITE_TREES := $(LSOF_OBJ) $(PSMISC_OBJ) $(PSMISC_BASE_OBJ)
 
 .PHONY: all check check-base series tree export deps sources kernel \
-	kernel-base selftests checkpatch lsfd check-lsfd libfuse lsof psmisc demo \
+	kernel-base selftests checkpatch lsfd check-lsfd libfuse lsof lsof-base psmisc demo \
 	kernel-debug kernel-debug-base check-debug check-debug-base bench time-check check-fresh clean
 
 all: check
@@ -116,6 +118,11 @@ libfuse: kernel
 lsof: kernel
 	@$(H)/mktree.sh lsof $(LSOF)
 	@$(H)/build.sh lsof $(LSOF) $(LSOF_OBJ) $(OBJ)/usr/include
+
+# stock lsof of the same version, for make bench
+lsof-base: kernel
+	@$(H)/mktree.sh lsof $(LSOF) $(LSOF_BASE)
+	@$(H)/build.sh lsof $(LSOF_BASE) $(LSOF_BASE_OBJ) $(OBJ)/usr/include
 
 psmisc: kernel
 	@$(H)/mktree.sh psmisc $(PSMISC) $(PSMISC_BASE)
@@ -168,8 +175,10 @@ demo: lsfd libfuse lsof psmisc
 
 # Ratios against baselines in the same boot; fails only if a benchmark could
 # not run.  The table includes make time-check's figures when there are any.
-bench: lsfd kernel-base
-	@$(H)/bench.sh run $(OBJ) $(OBJ_BASE) $(UL_OBJ) $(UL_BASE_OBJ) $(OUT)/bench $(TIMINGS)
+bench: lsfd kernel-base lsof lsof-base psmisc
+	@LSOF_OBJ=$(LSOF_OBJ) LSOF_BASE_OBJ=$(LSOF_BASE_OBJ) PSMISC_OBJ=$(PSMISC_OBJ) \
+		PSMISC_BASE_OBJ=$(PSMISC_BASE_OBJ) \
+		$(H)/bench.sh run $(OBJ) $(OBJ_BASE) $(UL_OBJ) $(UL_BASE_OBJ) $(OUT)/bench $(TIMINGS)
 
 time-check: deps
 	@$(H)/bench.sh time-check $(TIMINGS)

@@ -174,12 +174,22 @@ for n in (1000, 10000):
             lambda ns: "%.0f ms" % (ns / 1e6), "cat of its /dev/fuse fdinfo: ", "", None,
             "; lines listed: %s" % "/".join("%d" % x for x in listed))
 
-# 6. test bed cost (make time-check)
+# 6. lsof and fuser, whole system
+lines = ["%d/%d" % (b.get("lsof_patched_lines", 0), b.get("lsof_stock_lines", 0)) for b in patched
+         if "lsof_stock_lines" in b]
+compare("6. lsof -n -P, all processes: patched against stock", "lsof_patched_ns", "lsof_stock_ns",
+        lambda ns: "%.0f ms" % (ns / 1e6), "stock: ", "within 1.05x", 1.05,
+        "; each a median of %d, run round-robin; lines patched/stock per boot %s" % (
+            patched[0].get("tools_rounds", 0), ", ".join(lines)))
+compare("6. fuser -vm /, all processes: patched against stock", "fuser_patched_ns", "fuser_stock_ns",
+        lambda ns: "%.0f ms" % (ns / 1e6), "stock: ", "within 1.05x", 1.05)
+
+# 7. test bed cost (make time-check)
 if timings and os.path.exists(timings):
     for line in open(timings):
         what, secs = line.rsplit(" ", 1)
         secs = int(float(secs))
-        row("6. " + what, "%d min %02d s" % (secs // 60, secs % 60), "", "", "one run", "", "")
+        row("7. " + what, "%d min %02d s" % (secs // 60, secs % 60), "", "", "one run", "", "")
 
 print("| benchmark | this series | baseline | ratio | runs, spread of the ratio | goal | |")
 print("| --- | --- | --- | --- | --- | --- | --- |")

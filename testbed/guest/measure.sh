@@ -3,7 +3,9 @@
 #
 # Inside the test-bed guest, as root: measure.sh BENCH UL_OBJ UL_BASE_OBJ OUT MODE
 # MODE "full" runs every benchmark (patched kernel), "read" only the
-# passthrough read throughput (for the base kernel).  Writes "name [N] value"
+# passthrough read throughput (for the base kernel).  With LSOF_OBJ,
+# LSOF_BASE_OBJ, PSMISC_OBJ and PSMISC_BASE_OBJ, also lsof and fuser, patched
+# against stock.  Writes "name [N] value"
 # lines to OUT, with the repetition counts used (testbed/bench/report.py).
 
 set -eu
@@ -57,6 +59,29 @@ done
 for k in lsfd_stock_ns lsfd_patched_ns lsfd_patched_fuse_ns lsfd_stock_other_ns lsfd_patched_other_ns; do
 	echo "$k $(med $k)" >>"$out"
 done
+
+# lsof and fuser, patched against stock, on the same processes: the whole
+# system (lsof -n -P; fuser -vm /, whose / holds every process), 15 rounds
+# round-robin, the median of each
+if [ -n "${LSOF_OBJ:-}" ]; then
+	lsof_p=$LSOF_OBJ/lsof lsof_s=$LSOF_BASE_OBJ/lsof
+	fuser_p=$PSMISC_OBJ/src/fuser fuser_s=$PSMISC_BASE_OBJ/src/fuser
+	"$lsof_s" -n -P >/dev/null 2>&1; "$lsof_p" -n -P >/dev/null 2>&1
+	t=()
+	echo "tools_rounds $rounds" >>"$out"
+	for _ in $(seq $rounds); do
+		ns lsof_stock_ns "$lsof_s" -n -P
+		ns lsof_patched_ns "$lsof_p" -n -P
+		ns fuser_stock_ns "$fuser_s" -vm /
+		ns fuser_patched_ns "$fuser_p" -vm /
+	done
+	for k in lsof_stock_ns lsof_patched_ns fuser_stock_ns fuser_patched_ns; do
+		echo "$k $(med $k)" >>"$out"
+	done
+	# what they list, so that a row compares like with like
+	echo "lsof_stock_lines $("$lsof_s" -n -P 2>/dev/null | wc -l)" >>"$out"
+	echo "lsof_patched_lines $("$lsof_p" -n -P 2>/dev/null | wc -l)" >>"$out"
+fi
 echo DONE >&"${MKFDS[1]}"
 wait "$MKFDS_PID"
 

@@ -133,6 +133,9 @@ PY
 run "python3 $demo/procmap-backing.py $map data.bin"
 [ "${KERNEL:-}" = base ] ||
 	echo "(PROCMAP_QUERY names the backing file the mapping holds)"
+run "$lsof -a -p $map -d mem | grep -E 'COMMAND|data.bin'"
+[ "${KERNEL:-}" = base ] ||
+	echo "(lsof asks PROCMAP_QUERY for mappings of FUSE files: the backing file is a mem file of its own)"
 
 heading "passthrough_hp dies while its mount stays and the app keeps its files"
 run "kill -KILL $srv; wait $srv 2>/dev/null"
@@ -141,12 +144,11 @@ run "cat /proc/$app/fdinfo/3"
 	printf '%s\n' "(the app's file keeps working and still names its backing file; the" \
 		" ids the dead server registered are closed: no /dev/fuse is left to list them)"
 run "$fuser -vm $demo/lower 2>&1"
-echo "(the app's file alone: fuser does not read mappings' backing files yet)"
+[ "${KERNEL:-}" = base ] ||
+	echo "(the app's file, and the mapping of the other app: m, from PROCMAP_QUERY)"
 run "$fuser -km $demo/lower 2>&1"
-kill -KILL $app 2>/dev/null	# on the base kernel fuser kills nobody
-wait $app 2>/dev/null
-run "umount $demo/lower"
-run "kill $map; wait $map 2>/dev/null"
+kill -KILL $app $map 2>/dev/null	# on the base kernel fuser kills nobody
+wait $app $map 2>/dev/null
 run "umount $demo/lower && echo unmounted: the dead server pins nothing"
 umount -l $demo/mnt
 ! mountpoint -q $demo/lower || umount -l $demo/lower

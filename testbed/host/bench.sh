@@ -2,6 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 #   bench.sh run OBJ OBJ_BASE UL_OBJ UL_BASE_OBJ OUTDIR [TIMINGS]
+#     (and LSOF_OBJ, LSOF_BASE_OBJ, PSMISC_OBJ, PSMISC_BASE_OBJ: lsof and
+#     fuser, patched and stock, in the environment)
 #   bench.sh time-check TIMINGS
 #
 # run: build testbed/bench/fdinfo_bench, boot the patched and the base
@@ -26,13 +28,16 @@ run() {
 	ul_obj=$(cd "$3" && pwd) ul_base_obj=$(cd "$4" && pwd)
 	bench=$BUILD/fdinfo_bench
 	[ -f "$obj_base/arch/x86/boot/bzImage" ] || die "no base kernel: make kernel-base first"
+	: "${LSOF_OBJ:?}" "${LSOF_BASE_OBJ:?}" "${PSMISC_OBJ:?}" "${PSMISC_BASE_OBJ:?}"
 
 	stage "bench: building fdinfo_bench"
 	gcc -Wall -O2 -isystem "$obj/usr/include" -I "$TOP/selftests/filesystems/fuse" -o "$bench" "$TOP/testbed/bench/fdinfo_bench.c" -lpthread
 
 	# boot_one IMAGE NAME MODE: the guest writes only to its own vm-NAME
 	boot_one() {
-		boot "$1" "$out/vm-$2" testbed/guest/measure.sh "$bench" "$ul_obj" "$ul_base_obj" \
+		boot "$1" "$out/vm-$2" LSOF_OBJ="$LSOF_OBJ" LSOF_BASE_OBJ="$LSOF_BASE_OBJ" \
+			PSMISC_OBJ="$PSMISC_OBJ" PSMISC_BASE_OBJ="$PSMISC_BASE_OBJ" \
+			testbed/guest/measure.sh "$bench" "$ul_obj" "$ul_base_obj" \
 			"$out/vm-$2/figures.txt" "$3" >/dev/null ||
 			die "benchmark run $2 failed (see $out/vm-$2/console.log)"
 		[ -s "$out/vm-$2/figures.txt" ] || die "benchmark run $2 measured nothing (see $out/vm-$2/console.log)"
