@@ -74,6 +74,13 @@ echo " ids passthrough_hp registered on its /dev/fuse, fd $devfd)"
 run "$lsof +E -p $app -a -d 3"
 echo "(+E: the app's FUSE file and the server's /dev/fuse, by their connection)"
 
+heading "a backing file with no name: the app's second file is removed from $demo/lower"
+run "rm '$demo/lower/name with space.txt'"
+run "grep fuse_backing /proc/$app/fdinfo/4"
+run "$fuser -vm $demo/lower 2>&1"
+run "$lsof -a -p $app -d bk"
+echo "(found by the device and inode the kernel names: no path leads to the file)"
+
 heading "a careful server closes the id while the app keeps the file open"
 echo "(test_mkfds fuse-passthrough: registers $demo/pinned/data, opens it as fd 4"
 echo " through its own FUSE mount, then closes the backing id and its own fd)"
