@@ -1348,6 +1348,7 @@ TEST_F(fdinfo, mmap_after_close)
 {
 	char pinned[256], lower[PATH_MAX], path[PATH_MAX], want[PATH_MAX + 64];
 	char val[PATH_MAX + 64];
+	struct procmap_query q;
 	struct stat st;
 	int fd, id, status;
 	void *map, *plain;
@@ -1381,6 +1382,21 @@ TEST_F(fdinfo, mmap_after_close)
 	/* A caller whose struct has no room for the answer is refused */
 	EXPECT_EQ(query_backing_file(map, offsetof(struct procmap_query, backing_inode),
 				     val, sizeof(val)), -EINVAL);
+
+	/*
+	 * A binary built before the struct grew has its first size in the
+	 * command number too: still answered
+	 */
+	fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	ASSERT_GE(fd, 0);
+	memset(&q, 0, sizeof(q));
+	q.size = offsetof(struct procmap_query, backing_inode);
+	q.query_addr = (unsigned long)map;
+	EXPECT_EQ(ioctl(fd, _IOC(_IOC_READ | _IOC_WRITE, PROCFS_IOCTL_MAGIC,
+				 _IOC_NR(PROCMAP_QUERY), q.size), &q), 0)
+		TH_LOG("PROCMAP_QUERY with the first size: %s", strerror(errno));
+	EXPECT_EQ(q.vma_start, (unsigned long)map);
+	close(fd);
 
 	/* An unprivileged caller is refused; maps is unchanged for it */
 	pid = fork();
