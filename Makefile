@@ -7,9 +7,11 @@
 # to ~/.cache/fuse-visibility.
 #
 #   make demo        the whole story in the VM: libfuse's passthrough_hp, an
-#                    app, fdinfo, lsfd, and who pins a backing file
+#                    app, fdinfo, lsfd, and who pins a backing file; the
+#                    admin's way with fuser and lsof
 #   make check       build the patched kernel, boot it in QEMU, run the
-#                    selftests inside, checkpatch the series (the test command)
+#                    selftests and the lsfd, libfuse, lsof and fuser tests
+#                    inside, checkpatch the series (the test command)
 #   make check-base  the same selftests on the unpatched base kernel: they
 #                    must fail there (proof that they can fail)
 #   make check-lsfd  util-linux's whole lsfd test suite, patched and stock lsfd,
@@ -19,7 +21,8 @@
 #   make check-debug-base  the same on a debug build of the base kernel: the
 #                    feature checks fail, the log and kmemleak must stay clean
 #   make bench       benchmarks against baselines: out/bench/bench.md, list.png
-#                    (BENCH_ROUNDS=3 boots of each kernel)
+#                    (BENCH_ROUNDS=3 boots of each kernel; lsfd, lsof and
+#                    fuser against stock builds of the same versions)
 #   make time-check  what the test bed costs: a cold and a warm make check
 #                    (BENCH_COLD=0 skips the cold one), for make bench's table
 #   make series      the mailable series in out/series, verified: git am on
