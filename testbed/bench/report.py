@@ -167,12 +167,20 @@ compare("5. control: stock lsfd +4 other columns (POS, FLAGS, DELETED, OWNER) ag
 compare("5. control: patched lsfd +4 FUSE columns against patched lsfd +4 other columns",
         "lsfd_patched_fuse_ns", "lsfd_patched_other_ns", lambda ns: "%.0f ms" % (ns / 1e6),
         "patched +4 other: ", "(what the FUSE columns cost beyond any four)", None)
-for n in (1000, 10000):
+for n in (1000, 10000, 100000):
     key, fkey = ("lsfd_ids_ns", n), ("lsfd_ids_fdinfo_ns", n)
+    key0, fkey0 = ("lsfd_ids_ns", 0), ("lsfd_ids_fdinfo_ns", 0)
     listed = [b.get(("lsfd_ids_listed", n)) for b in patched if ("lsfd_ids_listed", n) in b]
+    # what N ids add to lsfd against what they add to cat: the fixed part
+    # (lsfd's start, fork and exec) taken out, measured with 0 ids
+    marginal = [(b[key] - b[key0]) / (b[fkey] - b[fkey0]) for b in patched
+                if all(k in b for k in (key, fkey, key0, fkey0)) and b[fkey] > b[fkey0]]
     compare("5. lsfd -p SERVER -o +FUSE.BACKING, server with %d ids" % n, key, fkey,
             lambda ns: "%.0f ms" % (ns / 1e6), "cat of its /dev/fuse fdinfo: ", "", None,
-            "; lines listed: %s" % "/".join("%d" % x for x in listed))
+            "; lines listed: %s%s" % ("/".join("%d" % x for x in listed),
+                                      "; marginal ratio over 0 ids %.2f (%s)" % (
+                                          med(marginal), "/".join("%.2f" % m for m in marginal))
+                                      if marginal else ""))
 
 # 6. lsof and fuser, whole system
 lines = ["%d/%d" % (b.get("lsof_patched_lines", 0), b.get("lsof_stock_lines", 0)) for b in patched

@@ -86,8 +86,10 @@ echo DONE >&"${MKFDS[1]}"
 wait "$MKFDS_PID"
 
 # lsfd on one FUSE server holding N backing ids, against reading the fdinfo
-# of its /dev/fuse alone: what lsfd adds on top of the kernel's listing
-for n in 1000 10000; do
+# of its /dev/fuse alone: what lsfd adds on top of the kernel's listing.
+# N = 0 is the fixed part of both (lsfd's start, the harness's fork and
+# exec), for the marginal ratio (report.py)
+for n in 0 1000 10000 100000; do
 	coproc HOLD { "$bench" hold $n; }
 	read -r -u "${HOLD[0]}" pid devfd
 	t=()
