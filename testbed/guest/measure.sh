@@ -97,7 +97,7 @@ for n in 0 1000 10000 100000; do
 		ns fdinfo cat "/proc/$pid/fdinfo/$devfd"
 		ns lsfd "$ul_obj/lsfd" -p "$pid" -o +FUSE.BACKING
 	done
-	lines=$("$ul_obj/lsfd" -p "$pid" -n -o FUSE.BACKING | grep -c ': ')
+	lines=$("$ul_obj/lsfd" -p "$pid" -n -o FUSE.BACKING | grep -c ': ' || true)
 	echo "lsfd_ids_ns $n $(med lsfd)" >>"$out"
 	echo "lsfd_ids_fdinfo_ns $n $(med fdinfo)" >>"$out"
 	echo "lsfd_ids_listed $n $lines" >>"$out"
