@@ -37,8 +37,10 @@ for v in patched stock; do
 		"$(grep -c '\.\.\. FAILED' "$out/suite-$v.log") failed:" $(cat "$out/failed-$v")
 done
 
-grep -q 'FUSE passthrough backing files .*\.\.\. OK' "$out/suite-patched.log"
+grep -q 'FUSE passthrough backing files  *\.\.\. OK' "$out/suite-patched.log"
 result $? "lsfd/mkfds-fuse-passthrough passes"
+grep -q 'FUSE passthrough backing files on fuseblk .*\.\.\. OK' "$out/suite-patched.log"
+result $? "lsfd/mkfds-fuseblk-passthrough passes"
 new=$(comm -23 "$out/failed-patched" "$out/failed-stock")
 check "no lsfd test fails with the patches that passes without them" "" "$new"
 ran=$(grep -c '\.\.\. OK' "$out/suite-patched.log")

@@ -33,8 +33,8 @@ echo "file_reps $file_reps" >>"$out"
 # 15 wall times.  Control: stock and patched lsfd with four other
 # columns added (+POS,FLAGS,DELETED,OWNER): what any four columns cost.
 coproc MKFDS { "$ul_obj/test_mkfds" fuse-passthrough 3 4 dir=/tmp; }
-read -r -u "${MKFDS[0]}" _ _ _
-fuse_cols=+FUSE.CONN,FUSE.BACKING-ID,FUSE.BACKING
+read -r -u "${MKFDS[0]}" _ _ _ _
+fuse_cols=+FUSE.CONN,FUSE.BACKING-ID,FUSE.BACKING,FUSE.BACKING-FILES
 other_cols=+POS,FLAGS,DELETED,OWNER
 declare -A t=()
 ns() {	# ns NAME CMD...: append the wall time of CMD in ns to t[NAME]
@@ -95,9 +95,9 @@ for n in 0 1000 10000 100000; do
 	t=()
 	for _ in $(seq 5); do
 		ns fdinfo cat "/proc/$pid/fdinfo/$devfd"
-		ns lsfd "$ul_obj/lsfd" -p "$pid" -o +FUSE.BACKING
+		ns lsfd "$ul_obj/lsfd" -p "$pid" -o +FUSE.BACKING-FILES
 	done
-	lines=$("$ul_obj/lsfd" -p "$pid" -n -o FUSE.BACKING | grep -c ': ' || true)
+	lines=$("$ul_obj/lsfd" -p "$pid" -n -o FUSE.BACKING-FILES | grep -c '^[0-9]*,/' || true)
 	echo "lsfd_ids_ns $n $(med lsfd)" >>"$out"
 	echo "lsfd_ids_fdinfo_ns $n $(med fdinfo)" >>"$out"
 	echo "lsfd_ids_listed $n $lines" >>"$out"

@@ -59,11 +59,13 @@ done
 heading "cat /proc/$srv/fdinfo/$devfd   (passthrough_hp's /dev/fuse)"
 cat /proc/$srv/fdinfo/$devfd
 
-heading "lsfd -o +FUSE.BACKING for the app and the server"
-run "$lsfd -p '$app $srv' -o COMMAND,PID,FD,TYPE,NAME,FUSE.CONN,FUSE.BACKING-ID,FUSE.BACKING -Q 'FUSE.CONN > 0'"
+heading "lsfd: the app's files, the server's /dev/fuse, and each other's ENDPOINTS"
+run "$lsfd -p '$app $srv' -o COMMAND,PID,FD,NAME,FUSE.BACKING-ID,FUSE.BACKING,ENDPOINTS -Q 'FUSE.CONN > 0 and TYPE == \"REG\"'"
+run "$lsfd -p '$app $srv' -o COMMAND,PID,FD,NAME,FUSE.BACKING-FILES,ENDPOINTS -Q 'TYPE == \"CHR\" and FUSE.CONN > 0'"
+run "$lsfd -p $app -o FD,FUSE.BACKING-DEV,FUSE.BACKING-INODE,FUSE.BACKING -Q 'FUSE.BACKING-ID > 0'"
 
 heading "who pins $demo/lower?"
-run "$lsfd -o COMMAND,PID,FD,FUSE.BACKING-ID,FUSE.BACKING -Q 'FUSE.BACKING =~ \"(^|: )$demo/lower/\"'"
+run "$lsfd -o COMMAND,PID,FD,FUSE.BACKING-ID,FUSE.BACKING,FUSE.BACKING-FILES -Q 'FUSE.BACKING =~ \"^$demo/lower/\" or FUSE.BACKING-FILES =~ \"[0-9],$demo/lower/\"'"
 
 heading "the admin: umount $demo/lower says busy; fuser and lsof say who holds it"
 run "umount $demo/lower"
@@ -86,7 +88,7 @@ echo "(test_mkfds fuse-passthrough: registers $demo/pinned/data, opens it as fd 
 echo " through its own FUSE mount, then closes the backing id and its own fd)"
 coproc MKFDS { "$ul_obj/test_mkfds" fuse-passthrough 3 4 dir=$demo/mkfds \
 	backing=$demo/pinned/data close-id=true; }
-read -r -u "${MKFDS[0]}" mk mksrv mkid
+read -r -u "${MKFDS[0]}" mk mksrv mkid _
 echo "app pid $mk (fd 4), server pid $mksrv, backing id $mkid (closed)"
 run "umount $demo/pinned"
 run "ls -l /proc/[0-9]*/fd/ 2>/dev/null | grep -c $demo/pinned"

@@ -132,17 +132,18 @@ meson_build() {
 		{ grep -E 'error|warning' "$BUILD/$name-build.log" | head -30; die "$name build failed"; }
 }
 
-# lsfd SRC OBJ UAPI: lsfd and test_mkfds only, every other build-* option off
+# lsfd SRC OBJ UAPI: lsfd and test_mkfds (and losetup, for the lsfd tests on
+# loop devices) only, every other build-* option off
 lsfd() {
 	local src=$1 obj=$2 o opts=()
 	uapi "$3"
 	for o in $(grep -o "option('build-[a-z0-9_-]*'" "$src/meson_options.txt" | sed "s/option('//; s/'//"); do
 		case "$o" in
-		build-lsfd | build-libsmartcols) opts+=("-D$o=enabled") ;;
+		build-lsfd | build-libsmartcols | build-losetup) opts+=("-D$o=enabled") ;;
 		*) opts+=("-D$o=disabled") ;;
 		esac
 	done
-	meson_build util-linux "$src" "$obj" lsfd test_mkfds -- \
+	meson_build util-linux "$src" "$obj" lsfd test_mkfds losetup -- \
 		--buildtype=debugoptimized -Dprogram-tests=true -Dc_args="-isystem $3" "${opts[@]}"
 	grep -E 'warning:' "$BUILD/util-linux-build.log" | grep -E 'lsfd-cmd|test_mkfds' | head -20 || true
 	note "lsfd: $obj/lsfd ($("$obj/lsfd" --version))"
