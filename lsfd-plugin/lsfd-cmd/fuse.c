@@ -51,7 +51,7 @@ static const char *list_id(const char *key)
 {
 	while (*key == ' ')
 		key++;
-	return *key && isdigit_string(key) ? key : NULL;
+	return isdigit_string(key) ? key : NULL;
 }
 
 static void list_append(struct ul_buffer *list, const char *id, const char *str)
@@ -94,18 +94,38 @@ static bool parse_inode(const char *value, dev_t *dev, uint64_t *ino)
 	return true;
 }
 
-/* "<id>,<major>:<minor>,<inode>", in the form of the DEV and INODE columns */
-static void append_backing_inode(struct fuse_data *data, const char *id,
-				 const char *value)
+/*
+ * FUSE.BACKING-INODES: "<id>,<major>:<minor>,<inode>" lines, in the form of
+ * the DEV and INODE columns, from the "<id>,<kernel's value>" lines kept
+ * while reading (converted only when the column is printed).
+ */
+static bool fill_backing_inodes(struct ul_buffer *list, char **str)
 {
-	char str[sizeof("4294967295:4294967295,18446744073709551615")];
-	uint64_t ino;
-	dev_t dev;
+	struct ul_buffer out = UL_INIT_BUFFER;
+	const char *p, *end;
 
-	if (!parse_inode(value, &dev, &ino))
-		return;
-	snprintf(str, sizeof(str), "%u:%u,%" PRIu64, major(dev), minor(dev), ino);
-	list_append(&data->backing_inodes, id, str);
+	ul_buffer_set_chunksize(&out, FUSE_LIST_CHUNKSIZE);
+	for (p = ul_buffer_get_data(list, NULL, NULL); p && *p;
+	     p = *end ? end + 1 : end) {
+		char num[sizeof(",4294967295:4294967295,18446744073709551615")];
+		const char *val;
+		uint64_t ino;
+		dev_t dev;
+
+		end = strchrnul(p, '\n');
+		val = memchr(p, ',', end - p);
+		if (!val || !parse_inode(val + 1, &dev, &ino))
+			continue;
+		snprintf(num, sizeof(num), ",%u:%u,%" PRIu64, major(dev), minor(dev), ino);
+		if ((!ul_buffer_is_empty(&out) && ul_buffer_append_data(&out, "\n", 1))
+		    || ul_buffer_append_data(&out, p, val - p)
+		    || ul_buffer_append_string(&out, num))
+			err(EXIT_FAILURE, _("failed to add output data"));
+	}
+	if (!ul_buffer_is_empty(&out))
+		*str = xstrdup(ul_buffer_get_data(&out, NULL, NULL));
+	ul_buffer_free_data(&out);
+	return *str != NULL;
 }
 
 int fuse_handle_fdinfo(struct fuse_data *data, const char *key,
@@ -119,7 +139,7 @@ int fuse_handle_fdinfo(struct fuse_data *data, const char *key,
 			if (data->list == FUSE_LIST_FILES)
 				append_backing_file(data, id, value);
 			else
-				append_backing_inode(data, id, value);
+				list_append(&data->backing_inodes, id, value);
 			return 1;
 		}
 		data->list = FUSE_LIST_NONE;
@@ -312,7 +332,7 @@ bool fuse_fill_column(struct fuse_data *data, int column_id, char **str)
 		xasprintf(str, "%" PRIu64, data->backing_ino);
 		return true;
 	case COL_FUSE_BACKING_INODES:
-		return fill_list(&data->backing_inodes, str);
+		return fill_backing_inodes(&data->backing_inodes, str);
 	case COL_FUSE_CONN:
 		if (!data->has_conn)
 			return false;

@@ -45,7 +45,7 @@ struct fuse_data {
 		FUSE_LIST_INODES,
 	} list;			/* the section whose lines are being read */
 	struct ul_buffer backing_files;		/* "<id>,<path>" lines */
-	struct ul_buffer backing_inodes;	/* "<id>,<major>:<minor>,<inode>" lines */
+	struct ul_buffer backing_inodes;	/* "<id>,<major>:<minor> <inode>" lines, hex */
 
 	struct ipc_endpoint endpoint;	/* FUSE files <-> /dev/fuse files */
 };

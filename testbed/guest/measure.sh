@@ -88,7 +88,8 @@ wait "$MKFDS_PID"
 # lsfd on one FUSE server holding N backing ids, against reading the fdinfo
 # of its /dev/fuse alone: what lsfd adds on top of the kernel's listing.
 # N = 0 is the fixed part of both (lsfd's start, the harness's fork and
-# exec), for the marginal ratio (report.py)
+# exec), for the marginal ratio (report.py).  Control: stock lsfd -p on the
+# same server, which reads the same fdinfo and shows none of it
 for n in 0 1000 10000 100000; do
 	coproc HOLD { "$bench" hold $n; }
 	read -r -u "${HOLD[0]}" pid devfd
@@ -96,10 +97,12 @@ for n in 0 1000 10000 100000; do
 	for _ in $(seq 5); do
 		ns fdinfo cat "/proc/$pid/fdinfo/$devfd"
 		ns lsfd "$ul_obj/lsfd" -p "$pid" -o +FUSE.BACKING-FILES
+		ns stock "$ul_base_obj/lsfd" -p "$pid"
 	done
 	lines=$("$ul_obj/lsfd" -p "$pid" -n -o FUSE.BACKING-FILES | grep -c '^[0-9]*,/' || true)
 	echo "lsfd_ids_ns $n $(med lsfd)" >>"$out"
 	echo "lsfd_ids_fdinfo_ns $n $(med fdinfo)" >>"$out"
+	echo "lsfd_ids_stock_ns $n $(med stock)" >>"$out"
 	echo "lsfd_ids_listed $n $lines" >>"$out"
 	fd=${HOLD[1]}
 	exec {fd}>&-

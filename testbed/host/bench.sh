@@ -11,7 +11,7 @@
 # testbed/guest/measure.sh in each (every benchmark in the patched kernel, the
 # passthrough read throughput in both), then report once: OUTDIR/bench.md
 # (every figure with its baseline, ratio and spread, plus TIMINGS if there)
-# and OUTDIR/list.png.  Fails only when a benchmark could not run; asserts
+# and OUTDIR/list.png, OUTDIR/lsfd.png.  Fails only when a benchmark could not run; asserts
 # no time.
 #
 # time-check: what the test bed costs on this machine, as "what seconds"
@@ -56,7 +56,7 @@ run() {
 	python3 "$TOP/testbed/bench/report.py" "$out" $timings >"$out/bench.md"
 	gnuplot "$out/list.gp" || die "gnuplot failed"
 	cat "$out/bench.md"
-	note "table: $out/bench.md, plot: $out/list.png"
+	note "table: $out/bench.md, plots: $out/list.png, $out/lsfd.png"
 }
 
 # timed WHAT LOG MAKE_ARGS...: one make check, its time recorded as WHAT
