@@ -65,8 +65,9 @@ static void list_append(struct ul_buffer *list, const char *id, const char *str)
 
 /*
  * "<id>,<path>": the kernel escapes space, tab, newline and backslash in
- * paths as \ooo.  A path with a newline keeps the kernel's escapes, so that
- * every backing file keeps one line of the list.
+ * paths as \ooo.  A path with a newline or a backslash keeps the kernel's
+ * escapes, so that every backing file keeps one line of the list and a
+ * backslash in it always starts an escape.
  */
 static void append_backing_file(struct fuse_data *data, const char *id,
 				const char *value)
@@ -79,7 +80,7 @@ static void append_backing_file(struct fuse_data *data, const char *id,
 	}
 	path = xstrdup(value);
 	unmangle_string(path);
-	list_append(&data->backing_files, id, strchr(path, '\n') ? value : path);
+	list_append(&data->backing_files, id, strpbrk(path, "\n\\") ? value : path);
 	free(path);
 }
 
