@@ -9,9 +9,12 @@
 #   make demo        the whole story in the VM: libfuse's passthrough_hp, an
 #                    app, fdinfo, lsfd, and who pins a backing file; the
 #                    admin's way with fuser and lsof
-#   make check       build the patched kernel, boot it in QEMU, run the
-#                    selftests and the lsfd, libfuse, lsof and fuser tests
-#                    inside, checkpatch the series (the test command)
+#   make check       build the patched kernel (the series and the RFC on
+#                    top), boot it in QEMU, run the selftests and the lsfd,
+#                    libfuse, lsof and fuser tests inside, checkpatch the
+#                    series (the test command); first check-v2
+#   make check-v2    the series without the RFC: its selftests pass, the
+#                    RFC's tests (an unprivileged server) must fail
 #   make check-base  the same selftests on the unpatched base kernel: they
 #                    must fail there (proof that they can fail)
 #   make check-lsfd  util-linux's whole lsfd test suite, patched and stock lsfd,
@@ -59,8 +62,10 @@ PSMISC_BASE:= $(BUILD)/psmisc-base
 PSMISC_BASE_OBJ := $(BUILD)/psmisc-obj-base
 LINUX      := $(BUILD)/linux
 LINUX_BASE := $(BUILD)/linux-base
+LINUX_V2   := $(BUILD)/linux-v2
 OBJ        := $(BUILD)/obj
 OBJ_BASE   := $(BUILD)/obj-base
+OBJ_V2     := $(BUILD)/obj-v2
 OBJ_DEBUG  := $(BUILD)/obj-debug
 OBJ_DEBUG_BASE := $(BUILD)/obj-debug-base
 STRESS_SECONDS ?= 60
@@ -71,7 +76,7 @@ SELFTESTS  := $(BUILD)/selftests
 # guest gets a throw-away overlay on each
 SUITE_TREES := $(LSOF_OBJ) $(PSMISC_OBJ) $(PSMISC_BASE_OBJ)
 
-.PHONY: all check check-base series tree export deps sources kernel \
+.PHONY: all check check-base check-v2 kernel-v2 series tree export deps sources kernel \
 	kernel-base selftests checkpatch lsfd check-lsfd libfuse lsof lsof-base psmisc demo \
 	kernel-debug kernel-debug-base check-debug check-debug-base bench time-check check-fresh clean
 
@@ -94,6 +99,11 @@ kernel: deps
 kernel-base: deps
 	@$(H)/mktree.sh linux $(LINUX) $(LINUX_BASE)
 	@$(H)/build.sh kernel $(LINUX_BASE) $(OBJ_BASE)
+
+# The main series alone, without the RFC on top (patches/linux/rfc-userns/)
+kernel-v2: deps
+	@$(H)/mktree.sh linux $(LINUX) $(LINUX_V2) rfc-userns-base
+	@$(H)/build.sh kernel $(LINUX_V2) $(OBJ_V2)
 
 # Debug kernels: KASAN, lockdep, PROVE_RCU, kmemleak, ...
 kernel-debug: kernel
@@ -142,11 +152,18 @@ series: kernel
 	@$(H)/series.sh $(LINUX) $(OUT)/series $(BUILD)/series-verify
 
 # --- checks: boot a kernel, run a guest script, judge its results.tap -----------
-check: selftests lsfd libfuse lsof psmisc checkpatch
+# (the guest's shell reads the arguments again: quoted twice)
+USERNS_TOOLS = "USERNS_TOOLS='$(FUSE_OBJ) $(UL_OBJ) $(LSOF_OBJ) $(PSMISC_OBJ)'"
+check: selftests lsfd libfuse lsof psmisc checkpatch check-v2
 	@VM_OVERLAYS="$(SUITE_TREES)" $(H)/check.sh check $(OBJ)/arch/x86/boot/bzImage $(BUILD)/vm-check \
 		UL_SRC=$(UL) UL_OBJ=$(UL_OBJ) FUSE_SRC=$(LIBFUSE) FUSE_OBJ=$(FUSE_OBJ) \
 		LSOF_OBJ=$(LSOF_OBJ) PSMISC_OBJ=$(PSMISC_OBJ) PSMISC_BASE_OBJ=$(PSMISC_BASE_OBJ) \
-		testbed/guest/selftests.sh $(SELFTESTS) $(BUILD)/vm-check
+		$(USERNS_TOOLS) testbed/guest/selftests.sh $(SELFTESTS) $(BUILD)/vm-check
+
+# The negative control of the RFC: its tests must fail on the series alone
+check-v2: selftests kernel-v2 lsfd libfuse lsof psmisc
+	@$(H)/check.sh check-v2 $(OBJ_V2)/arch/x86/boot/bzImage $(BUILD)/vm-check-v2 \
+		KERNEL=v2 $(USERNS_TOOLS) testbed/guest/selftests.sh $(SELFTESTS) $(BUILD)/vm-check-v2
 
 # The negative control: the same selftests must fail on the base kernel
 check-base: selftests kernel-base lsof psmisc

@@ -159,13 +159,16 @@ void fuse_file_show_fdinfo(struct seq_file *m, struct file *file)
 	/*
 	 * /proc/<pid>/maps and the fd link show the FUSE path, not the
 	 * backing path, on purpose: only show it to a reader who could have
-	 * registered the backing file.  m->file is the fdinfo file, so this
-	 * judges whoever opened it, not whoever reads from it.  Without an
-	 * audit record: an unprivileged lsof or lsfd reads every fdinfo, and
-	 * not seeing the line is not a denial worth logging.
+	 * registered the backing file, privileged over the user namespace of
+	 * the credentials that did (the initial one, unless a server in a
+	 * user namespace registered it, see fuse_backing_may_register()).
+	 * m->file is the fdinfo file, so this judges whoever opened it, not
+	 * whoever reads from it.  Without an audit record: an unprivileged
+	 * lsof or lsfd reads every fdinfo, and not seeing the line is not a
+	 * denial worth logging.
 	 */
-	if (security_capable(m->file->f_cred, &init_user_ns, CAP_SYS_ADMIN,
-			     CAP_OPT_NOAUDIT))
+	if (security_capable(m->file->f_cred, backing_file->f_cred->user_ns,
+			     CAP_SYS_ADMIN, CAP_OPT_NOAUDIT))
 		return;
 
 	seq_puts(m, "fuse_backing_inode:\t");

@@ -13,8 +13,11 @@
 # result to OUTDIR/results.tap for the host.
 #
 # KERNEL=base states what must happen on the unpatched base kernel instead:
-# both kselftest programs and the lsof and fuser tests fail there (and skip
-# nothing), and the kernel log and kmemleak stay clean.
+# the kselftest programs and the lsof and fuser tests fail there (and skip
+# nothing), and the kernel log and kmemleak stay clean.  KERNEL=v2: the
+# series without the RFC on top (patches/linux/rfc-userns/), where the
+# RFC's tests (fuse_userns_test, and with USERNS_TOOLS, userns-checks.sh)
+# must fail and the rest pass.
 
 source "$(dirname "$0")/lib.sh"
 selftests=$(cd "${1:?usage: selftests.sh SELFTEST_DIR OUTDIR}" && pwd)
@@ -32,6 +35,14 @@ echo 1 > /proc/sys/kernel/printk_ratelimit 2>/dev/null || true
 # selftests with the variables and arguments (the harness's -t/-T test
 # filters), import its results; on the base kernel, state instead that it
 # fails there (every test that holds there too is named) and skips nothing.
+# must_fail PROG: on this kernel, PROG's tests must fail
+must_fail() {
+	case "$kernel" in
+	base) true ;;
+	v2) [ "$1" = fuse_userns_test ] ;;
+	*) false ;;
+	esac
+}
 kselftest() {
 	local prog=$1 limit=$2 tap p f s rc vars=()
 	shift 2
@@ -48,10 +59,10 @@ kselftest() {
 	rc=$?
 	cat "$tap"
 	read -r p f s <<<"$(tap_counts "$tap")"
-	if [ "$kernel" = base ]; then
-		grep -E '^ok [0-9]+ ' "$tap" | sed 's/^/# holds on the base kernel too: /'
+	if must_fail "$prog"; then
+		grep -E '^ok [0-9]+ ' "$tap" | sed "s/^/# holds on the $kernel kernel too: /"
 		[ "$f" -gt 0 ] && [ "$s" = 0 ]
-		result $? "$prog $* fails on the base kernel, as it must: $f of $((p + f + s)) failed, $s skipped"
+		result $? "$prog $* fails on the $kernel kernel, as it must: $f of $((p + f + s)) failed, $s skipped"
 	else
 		tap_import "$tap"
 		[ $rc = 0 ] || [ $rc = 4 ] || [ "$f" -gt 0 ] || notok "$prog exited with status $rc"
@@ -59,6 +70,8 @@ kselftest() {
 }
 
 kselftest fuse_fdinfo_test 600
+# The RFC: passthrough for servers in user namespaces
+kselftest fuse_userns_test 600
 
 # --- lsfd and libfuse --------------------------------------------------------
 if [ -n "${UL_OBJ:-}" ]; then
@@ -140,6 +153,13 @@ if [ -n "${PSMISC_OBJ:-}" ]; then
 		[ -z "$new" ]
 		result $? "fuser's other tests: no failure that stock fuser does not have ($(grep -c '^PASS:' "$PSMISC_BASE_OBJ/testsuite/fuser.sum") pass with stock fuser)"
 	fi
+fi
+
+# --- the RFC: an unprivileged server, seen by fdinfo, lsfd, lsof, fuser -----
+if [ -n "${USERNS_TOOLS:-}" ]; then
+	echo "# === passthrough_hp in unshare -Urm"
+	# shellcheck disable=SC2086 # four folders
+	"$(dirname "$0")/userns-checks.sh" $USERNS_TOOLS "$outdir/userns"
 fi
 
 # --- the stress test ---------------------------------------------------------

@@ -104,7 +104,7 @@ selftests() {
 	uapi "$obj/usr/include"
 	make -s -C "$src/tools/testing/selftests/filesystems/fuse" \
 		OUTPUT="$out" KHDR_INCLUDES="-isystem $obj/usr/include" \
-		"$out/fuse_fdinfo_test" "$out/fuse_fdinfo_stress"
+		"$out/fuse_fdinfo_test" "$out/fuse_fdinfo_stress" "$out/fuse_userns_test"
 	note "built: $(cd "$out" && ls fuse_*test | tr '\n' ' ')"
 }
 

@@ -17,13 +17,18 @@
 # changes: make's timestamps stay meaningful and rebuilds stay small.
 # Commit ids are reproducible (dates come from the patches).  With
 # BASE_DIR, that becomes a worktree of DIR at the pristine base, to build
-# the unpatched upstream from.
+# the unpatched upstream from; with REF too, at REF instead.
+#
+# A series on top of the main one lives in a folder of patches/PROJECT/ (the
+# RFC, patches/linux/rfc-userns/); its entries come last in the series file,
+# and the commit before its first patch is tagged "FOLDER-base": the main
+# series alone, for REF.
 
 source "$(dirname "$0")/lib.sh"
 
-project=${1:?usage: mktree.sh PROJECT DIR [BASE_DIR]}
-dir=$(realpath -m "${2:?usage: mktree.sh PROJECT DIR [BASE_DIR]}")	# compared with git's worktree paths
-base_dir=${3:-}
+project=${1:?usage: mktree.sh PROJECT DIR [BASE_DIR [REF]]}
+dir=$(realpath -m "${2:?usage: mktree.sh PROJECT DIR [BASE_DIR [REF]]}")	# compared with git's worktree paths
+base_dir=${3:-} base_ref=${4:-}
 series_dir=$TOP/patches/$project
 series=$series_dir/series
 
@@ -91,9 +96,11 @@ git -C "$dir" read-tree "$base"
 
 head=$base
 n=${#entries[@]}
+declare -A part_base=()
 for ((i = 0; i < n; i++)); do
 	read -r p files <<<"${entries[$i]}"
 	patch=$series_dir/$p
+	case "$p" in */*) [ -n "${part_base[${p%/*}]:-}" ] || part_base[${p%/*}]=$head ;; esac
 	if grep -q '^diff --git' "$patch"; then
 		git -C "$dir" apply --cached --whitespace=nowarn "$patch" ||
 			die "$p does not apply (patches/$project/series entry $((i + 1)))"
@@ -132,6 +139,9 @@ done
 # Every file of ours that maps into this project must be in the tree.
 unset GIT_INDEX_FILE
 git -C "$dir" tag -f series "$head" >/dev/null
+for part in "${!part_base[@]}"; do
+	git -C "$dir" tag -f "$part-base" "${part_base[$part]}" >/dev/null
+done
 # (also when HEAD is right but the files are not: a worktree of the same
 # repository may have moved the branch under this one)
 if [ "$(git -C "$dir" rev-parse HEAD 2>/dev/null)" != "$head" ] ||
@@ -142,6 +152,9 @@ if [ "$(git -C "$dir" rev-parse HEAD 2>/dev/null)" != "$head" ] ||
 fi
 note "$project tree: $dir at $(git -C "$dir" log -1 --format='%h %s' "$head") ($n patches on $what)"
 if [ -n "$base_dir" ]; then
-	worktree_at "$dir" "$base_dir" "$base"
-	note "base tree: $base_dir at $(git -C "$base_dir" log -1 --format='%h %s')"
+	at=$base
+	[ -z "$base_ref" ] || at=$(git -C "$dir" rev-parse "refs/tags/$base_ref^{commit}") ||
+		die "$project: no $base_ref in $dir"
+	worktree_at "$dir" "$base_dir" "$at"
+	note "${base_ref:-base} tree: $base_dir at $(git -C "$base_dir" log -1 --format='%h %s')"
 fi

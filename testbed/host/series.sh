@@ -8,7 +8,10 @@
 #  1. git format-patch with a cover letter and base-commit information.
 #     patches/linux/cover-letter.txt gives, in this order: the subject line
 #     ("[PATCH v2] fuse: ...": the bracket is the prefix of every patch),
-#     To: and Cc: lines for every mail, an empty line, and the text;
+#     To: and Cc: lines for every mail, an empty line, and the text.
+#     A series on top (patches/linux/FOLDER/, its own cover-letter.txt:
+#     the RFC) is mailed on its own, in OUTDIR/FOLDER, from the tag
+#     FOLDER-base, with the main series as its prerequisite patches;
 #  2. checkpatch.pl --strict on every patch, failing on any complaint.  The
 #     one exception is checkpatch's note that a new file may need a
 #     MAINTAINERS update, accepted only when get_maintainer.pl finds a
@@ -29,13 +32,23 @@ source "$(dirname "$0")/lib.sh"
 src=$(cd "${1:?usage: series.sh SRC OUTDIR [WORKDIR]}" && pwd)
 out=${2:?usage: series.sh SRC OUTDIR [WORKDIR]}
 work=${3:-}
-cover=$TOP/patches/linux/cover-letter.txt
+# The series on top of the main one: folders of patches/linux/ with a cover letter
+parts=()
+for f in "$TOP"/patches/linux/*/cover-letter.txt; do
+	[ -f "$f" ] || continue
+	f=${f%/cover-letter.txt}
+	parts+=("${f##*/}")
+done
+main_end=series
+[ ${#parts[@]} = 0 ] || main_end=${parts[0]}-base
 
+# write RANGE OUT COVER: one mailable series
 write() {
-	stage "series: $out"
+	local range=$1 out=$2 cover=$3
+	local first prefix subject rcpt=()
+	stage "series: $out ($range)"
 	rm -rf "$out"
 	mkdir -p "$out"
-	local first prefix subject rcpt=()
 	first=$(head -n 1 "$cover")
 	prefix=PATCH subject=$first
 	if [[ $first =~ ^\[([^]]*)\]\ (.*)$ ]]; then
@@ -48,7 +61,7 @@ write() {
 		esac
 	done < <(awk 'NR > 1 && /^$/ { exit } NR > 1' "$cover")
 	git -C "$src" format-patch -q --cover-letter --base=base --thread \
-		--subject-prefix="$prefix" "${rcpt[@]}" -o "$out" base..series
+		--subject-prefix="$prefix" "${rcpt[@]}" -o "$out" "$range"
 	letter=$(ls "$out"/0000-cover-letter.patch)
 	python3 - "$letter" "$cover" "$subject" <<-'PY'
 	import sys
@@ -64,7 +77,7 @@ write() {
 }
 
 checkpatch() {
-	local bad p f msg
+	local out=$1 bad p f msg
 	stage "checkpatch --strict on $(basename "$out")"
 	bad=0
 	for p in "$out"/0*.patch; do
@@ -99,15 +112,21 @@ verify() {
 	stage "git am of $(basename "$out") on the pristine base"
 	base=$(git -C "$src" rev-parse "base^{commit}")
 	worktree_at "$src" "$tree" "$base"
-	patches=()
-	for p in "$out"/0*.patch; do
-		[ "${p##*/}" = 0000-cover-letter.patch ] || patches+=("$p")
+	# The main series, then each series on top: each gives its tested tree
+	local end part dir
+	for part in "" "${parts[@]}"; do
+		dir=$out end=$main_end
+		[ -z "$part" ] || dir=$out/$part end=series
+		patches=()
+		for p in "$dir"/0*.patch; do
+			[ "${p##*/}" = 0000-cover-letter.patch ] || patches+=("$p")
+		done
+		git -C "$tree" -c user.name=verify -c user.email=verify@localhost am -q "${patches[@]}" ||
+			die "git am of ${part:-the series} failed"
+		[ "$(git -C "$tree" rev-parse 'HEAD^{tree}')" = "$(git -C "$src" rev-parse "$end^{tree}")" ] ||
+			die "git am of ${part:-the series} does not give the tested tree ($end)"
+		note "${part:-the main series} applies cleanly and gives the tested tree $(git -C "$tree" rev-parse --short 'HEAD^{tree}')"
 	done
-	git -C "$tree" -c user.name=verify -c user.email=verify@localhost am -q "${patches[@]}" ||
-		die "git am of the series on the pristine base failed"
-	[ "$(git -C "$tree" rev-parse 'HEAD^{tree}')" = "$(git -C "$src" rev-parse 'series^{tree}')" ] ||
-		die "git am of the series does not give the tested tree"
-	note "applies cleanly and gives the tested tree $(git -C "$tree" rev-parse --short 'HEAD^{tree}')"
 	mapfile -t commits < <(git -C "$tree" rev-list --reverse "$base..HEAD")
 
 	# The kernel folders whose C files the series changes (fs/fuse/,
@@ -213,7 +232,11 @@ verify() {
 	note "kernel-doc: no new complaint in $(echo $files) ($(printf '%s\n' "$old" | grep -c . || true) old ones)"
 }
 
-write
+write "base..$main_end" "$out" "$TOP/patches/linux/cover-letter.txt"
+for part in "${parts[@]}"; do
+	write "$part-base..series" "$out/$part" "$TOP/patches/linux/$part/cover-letter.txt"
+done
 out=$(cd "$out" && pwd)
-checkpatch
+checkpatch "$out"
+for part in "${parts[@]}"; do checkpatch "$out/$part"; done
 [ -z "$work" ] || verify

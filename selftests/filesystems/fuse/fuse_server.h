@@ -50,6 +50,7 @@ struct fuse_server {
 	const struct fuse_server_ops *ops;
 	uint64_t file_size;		/* st_size of every regular file */
 	uint64_t valid;			/* entry and attribute timeout, s */
+	int max_stack_depth;		/* for passthrough; 0: 1 */
 	void *data;			/* the user's */
 };
 
@@ -89,7 +90,7 @@ static inline void fuse_server_attr(struct fuse_server *srv,
 	}
 }
 
-/* FUSE_INIT: passthrough (stacking depth 1) if the kernel offers it */
+/* FUSE_INIT: passthrough (stacking depth 1 by default) if the kernel offers it */
 static inline void fuse_server_init(struct fuse_server *srv,
 				    struct fuse_in_header *in)
 {
@@ -104,7 +105,7 @@ static inline void fuse_server_init(struct fuse_server *srv,
 		.congestion_threshold = 12,
 		.max_write = 65536,
 		.time_gran = 1,
-		.max_stack_depth = 1,
+		.max_stack_depth = srv->max_stack_depth ? srv->max_stack_depth : 1,
 	};
 
 	if (init->flags & FUSE_INIT_EXT)
@@ -170,6 +171,14 @@ static inline void fuse_server_handle(struct fuse_server *srv,
 	case FUSE_OPEN:
 		fuse_server_open(srv, in);
 		break;
+	case FUSE_STATFS: {
+		struct fuse_statfs_out out = {
+			.st = { .bsize = 4096, .frsize = 4096, .namelen = 255 },
+		};
+
+		fuse_server_reply(srv, in->unique, 0, &out, sizeof(out));
+		break;
+	}
 	case FUSE_OPENDIR: {
 		struct fuse_open_out out = { .fh = 1 };
 

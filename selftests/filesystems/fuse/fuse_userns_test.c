@@ -1,0 +1,889 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * FUSE passthrough by a server that is root of a user namespace only (as
+ * "unshare -Urm" makes one), with fs.fuse.userns_passthrough set: it gets
+ * passthrough I/O, its backing files count against its RLIMIT_NOFILE and
+ * are shown in fdinfo, a dead server leaves none behind, and it gains
+ * access to no file and no stacking depth that it did not have.
+ *
+ * Each test runs the unprivileged server in a child that takes a uid of
+ * its own (TEST_UID + n) and maps it to root of a new user namespace.
+ * The child prints what failed and exits 1; the test asserts exit 0.
+ * Without the sysctl, servers in user namespaces may not register backing
+ * files at all, and every test but privileged_not_limited fails.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <linux/fuse.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "kselftest_harness.h"
+#include "fuse_server.h"
+
+#define SYSCTL "/proc/sys/fs/fuse/userns_passthrough"
+/* Unused uids: each test takes TEST_UID + its own number */
+#define TEST_UID 61200
+#define MAX_FILES 64
+
+/* In a child: print where and why it failed, and exit 1 */
+#define CHILD_EQ(val, want, what) do {					\
+	long v_ = (val), w_ = (want);					\
+	if (v_ != w_) {							\
+		printf("# %s:%d: %s: %ld%s%s, expected %ld\n", __FILE__,	\
+		       __LINE__, what, v_, v_ < 0 ? " " : "",		\
+		       v_ < 0 ? strerror(-v_) : "", w_);		\
+		fflush(stdout);						\
+		_exit(1);						\
+	}								\
+} while (0)
+#define CHILD_OK(cond, what) CHILD_EQ((cond) ? 0 : -errno, 0, what)
+
+/*
+ * A server whose root holds the files "f0" .. "f63"; FUSE_OPEN of fN is
+ * answered in passthrough mode to backing id ids[N] when that is set.
+ */
+struct userns_server {
+	struct fuse_server fs;
+	pthread_t thread;
+	int ids[MAX_FILES];
+};
+
+static int64_t userns_lookup(struct fuse_server *srv, const char *name)
+{
+	unsigned int n;
+	char c;
+
+	if (sscanf(name, "f%u%c", &n, &c) != 1 || n >= MAX_FILES)
+		return -ENOENT;
+	return n + 2;
+}
+
+static int userns_open(struct fuse_server *srv, uint64_t nodeid,
+		       struct fuse_open_out *out)
+{
+	struct userns_server *s = srv->data;
+	int id = __atomic_load_n(&s->ids[nodeid - 2], __ATOMIC_ACQUIRE);
+
+	/*
+	 * A child may exit, or be killed, with FUSE files open: the exit
+	 * releases them before /dev/fuse, after the server thread is gone,
+	 * and a FUSE_FLUSH would wait for an answer for ever.
+	 */
+	out->open_flags = FOPEN_NOFLUSH;
+	if (id > 0) {
+		out->open_flags |= FOPEN_PASSTHROUGH;
+		out->backing_id = id;
+	}
+	return 0;
+}
+
+static const struct fuse_server_ops userns_ops = {
+	.lookup = userns_lookup,
+	.open = userns_open,
+};
+
+static void set_id(struct userns_server *s, int n, int id)
+{
+	__atomic_store_n(&s->ids[n], id, __ATOMIC_RELEASE);
+}
+
+/*
+ * Mount a FUSE filesystem on @mnt, served by a thread, with passthrough at
+ * @depth, and wait for FUSE_INIT to be answered: 0 or -errno.
+ */
+static int serve(struct userns_server *s, const char *mnt, int depth)
+{
+	struct stat st;
+	int err;
+
+	s->fs.ops = &userns_ops;
+	s->fs.data = s;
+	s->fs.max_stack_depth = depth;
+	err = fuse_server_mount(&s->fs, mnt, "fuse_userns", MS_NOSUID | MS_NODEV,
+				false);
+	if (err)
+		return err;
+	if (pthread_create(&s->thread, NULL, fuse_server_thread, &s->fs))
+		return -EAGAIN;
+	return stat(mnt, &st) ? -errno : 0;
+}
+
+/* Register @path, opened with @flags, on @devfd: the id or -errno */
+static int backing_open(int devfd, const char *path, int flags)
+{
+	struct fuse_backing_map map = { };
+	int id, err;
+
+	map.fd = open(path, flags | O_CLOEXEC);
+	if (map.fd < 0)
+		return -errno;
+	id = ioctl(devfd, FUSE_DEV_IOC_BACKING_OPEN, &map);
+	err = errno;
+	close(map.fd);
+	return id < 0 ? -err : id;
+}
+
+static int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, text, strlen(text));
+	n = n < 0 ? -errno : 0;
+	close(fd);
+	return n;
+}
+
+/* The first @size - 1 bytes of @path, NUL-terminated: length or -errno */
+static ssize_t read_file(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	n = n < 0 ? -errno : n;
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return n;
+}
+
+static int create_file(const char *path, const char *text, mode_t mode)
+{
+	int fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, mode);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, text, strlen(text));
+	close(fd);
+	return n == (ssize_t)strlen(text) ? 0 : -EIO;
+}
+
+/*
+ * Become @uid and root of a new user namespace and mount namespace in it,
+ * as "unshare -Urm" does: 0 or -errno.
+ */
+static int enter_userns(uid_t uid)
+{
+	char map[32];
+	int err;
+
+	if (setgroups(0, NULL) || setresgid(uid, uid, uid) ||
+	    setresuid(uid, uid, uid))
+		return -errno;
+	/* /proc/self/ files of a process that changed its uid are root's */
+	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) ||
+	    unshare(CLONE_NEWUSER | CLONE_NEWNS))
+		return -errno;
+	snprintf(map, sizeof(map), "0 %u 1", uid);
+	err = write_file("/proc/self/setgroups", "deny");
+	if (!err)
+		err = write_file("/proc/self/uid_map", map);
+	if (!err)
+		err = write_file("/proc/self/gid_map", map);
+	return err;
+}
+
+/* A tmpfs to work in: base, base/lower (backing files), base/mnt */
+struct place {
+	char base[64];
+	char lower[128];
+	char mnt[128];
+};
+
+static int make_place(struct place *p, const char *name)
+{
+	return fuse_server_dirs(name, p->base, sizeof(p->base), p->lower,
+				p->mnt, sizeof(p->lower));
+}
+
+static void path_of(char *buf, size_t size, const char *dir, const char *name)
+{
+	snprintf(buf, size, "%s/%s", dir, name);
+}
+
+/*
+ * Run @fn(@arg) in a child that is root of a user namespace of its own,
+ * as TEST_UID + @n, and return its wait status.  @fn exits the child.
+ */
+static pid_t start_userns(int n, void (*fn)(void *), void *arg)
+{
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		CHILD_EQ(enter_userns(TEST_UID + n), 0, "user namespace");
+		fn(arg);
+		_exit(0);
+	}
+	return pid;
+}
+
+static int wait_status(pid_t pid)
+{
+	int status;
+
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	return status;
+}
+
+static int run_userns(int n, void (*fn)(void *), void *arg)
+{
+	return wait_status(start_userns(n, fn, arg));
+}
+
+/* The number of backing ids that the fdinfo of @devfd lists, or -1 */
+static int listed_ids(int devfd)
+{
+	char path[64], buf[8192];
+	const char *line;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", devfd);
+	if (read_file(path, buf, sizeof(buf)) < 0)
+		return -1;
+	line = strstr(buf, "fuse_backing_files:\t");
+	return line ? atoi(line + strlen("fuse_backing_files:\t")) : -1;
+}
+
+FIXTURE(userns) {
+	char sysctl_old[16];
+	bool sysctl_set;
+	mode_t dev_mode;
+	bool dev_chmod;
+};
+
+/* Passthrough for root of the initial namespace: 0 or -errno */
+static int probe_passthrough(void)
+{
+	struct userns_server s = { };
+	struct place p;
+	char path[256];
+	pid_t pid;
+	int id;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		if (make_place(&p, "fuse_userns_probe") || serve(&s, p.mnt, 1))
+			_exit(1);
+		path_of(path, sizeof(path), p.lower, "probe");
+		if (create_file(path, "", 0644))
+			_exit(1);
+		id = backing_open(s.fs.devfd, path, O_RDONLY);
+		_exit(id > 0 ? 0 : id == -EPERM || id == -ENOTTY ? 2 : 1);
+	}
+	return wait_status(pid);
+}
+
+static void do_nothing(void *arg)
+{
+}
+
+FIXTURE_SETUP(userns)
+{
+	struct stat st;
+	int status;
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root: %s", "to make users and write " SYSCTL);
+	if (stat("/dev/fuse", &st))
+		SKIP(return, "no /dev/fuse: %s (CONFIG_FUSE_FS?)", strerror(errno));
+	status = probe_passthrough();
+	if (status != 0)
+		SKIP(return, "no FUSE passthrough for root (status %#x): %s", status,
+		     "CONFIG_FUSE_PASSTHROUGH?");
+	/* Distributions may forbid unprivileged user namespaces */
+	status = run_userns(0, do_nothing, NULL);
+	if (status != 0)
+		SKIP(return, "cannot make a user namespace as an unprivileged user (status %#x)",
+		     status);
+
+	/* udev makes /dev/fuse crw-rw-rw-; devtmpfs alone makes it 0600 */
+	if ((st.st_mode & 0666) != 0666) {
+		ASSERT_EQ(chmod("/dev/fuse", st.st_mode | 0666), 0);
+		self->dev_mode = st.st_mode & 07777;
+		self->dev_chmod = true;
+	}
+
+	if (read_file(SYSCTL, self->sysctl_old, sizeof(self->sysctl_old)) < 0) {
+		/* The tests then show what the kernel does without it: fail */
+		TH_LOG("no %s: %s", SYSCTL, strerror(errno));
+		return;
+	}
+	ASSERT_EQ(write_file(SYSCTL, "1"), 0);
+	self->sysctl_set = true;
+}
+
+FIXTURE_TEARDOWN(userns)
+{
+	if (self->sysctl_set)
+		write_file(SYSCTL, self->sysctl_old);
+	if (self->dev_chmod)
+		chmod("/dev/fuse", self->dev_mode);
+}
+
+/* Register lower/f0, read and write it through the FUSE file */
+static void passthrough_io(void *arg)
+{
+	struct userns_server s = { };
+	char path[256], buf[64];
+	struct place p;
+	int fd, id;
+
+	CHILD_EQ(make_place(&p, "fuse_userns_io"), 0, "tmpfs");
+	path_of(path, sizeof(path), p.lower, "f0");
+	CHILD_EQ(create_file(path, "hello from the lower file", 0644), 0, "lower/f0");
+	CHILD_EQ(serve(&s, p.mnt, 1), 0, "FUSE mount");
+	id = backing_open(s.fs.devfd, path, O_RDWR);
+	CHILD_EQ(id > 0 ? 0 : id, 0, "FUSE_DEV_IOC_BACKING_OPEN");
+	set_id(&s, 0, id);
+
+	path_of(path, sizeof(path), p.mnt, "f0");
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	CHILD_OK(fd >= 0, "open of the FUSE file");
+	/* The server answers FUSE_READ with no data, FUSE_WRITE with an error */
+	CHILD_EQ(pread(fd, buf, sizeof(buf), 0), 25, "read through passthrough");
+	CHILD_EQ(memcmp(buf, "hello from the lower file", 25), 0, "data read");
+	CHILD_EQ(pwrite(fd, "HELLO", 5, 0), 5, "write through passthrough");
+	CHILD_EQ(close(fd), 0, "close");
+
+	path_of(path, sizeof(path), p.lower, "f0");
+	CHILD_EQ(read_file(path, buf, sizeof(buf)), 25, "lower/f0 after the write");
+	CHILD_EQ(strcmp(buf, "HELLO from the lower file"), 0, "data written");
+	_exit(0);
+}
+
+TEST_F(userns, passthrough_io)
+{
+	ASSERT_EQ(run_userns(1, passthrough_io, NULL), 0);
+}
+
+/* Register a file and expect *@arg (0: success, or -errno) */
+static void register_one(void *arg)
+{
+	struct userns_server s = { };
+	char path[256];
+	struct place p;
+	int id;
+
+	CHILD_EQ(make_place(&p, "fuse_userns_gate"), 0, "tmpfs");
+	path_of(path, sizeof(path), p.lower, "f0");
+	CHILD_EQ(create_file(path, "x", 0644), 0, "lower/f0");
+	CHILD_EQ(serve(&s, p.mnt, 1), 0, "FUSE mount");
+	id = backing_open(s.fs.devfd, path, O_RDONLY);
+	CHILD_EQ(id > 0 ? 0 : id, *(int *)arg, "FUSE_DEV_IOC_BACKING_OPEN");
+	_exit(0);
+}
+
+TEST_F(userns, sysctl_gate)
+{
+	int ok = 0, eperm = -EPERM;
+	char value[16];
+
+	ASSERT_GE(read_file(SYSCTL, value, sizeof(value)), 0)
+		TH_LOG("%s: %s", SYSCTL, strerror(errno));
+	ASSERT_STREQ(self->sysctl_old, "0\n")
+		TH_LOG("%s is off by default", SYSCTL);
+
+	ASSERT_EQ(write_file(SYSCTL, "0"), 0);
+	EXPECT_EQ(run_userns(2, register_one, &eperm), 0);
+	/* The initial namespace's root is not affected */
+	EXPECT_EQ(probe_passthrough(), 0);
+	ASSERT_EQ(write_file(SYSCTL, "1"), 0);
+	EXPECT_EQ(run_userns(2, register_one, &ok), 0);
+	/* Only 0 and 1 */
+	EXPECT_EQ(write_file(SYSCTL, "2"), -EINVAL);
+}
+
+/*
+ * RLIMIT_NOFILE 16: 10 ids on one connection and 6 on another, then
+ * EMFILE on both; a closed id makes room, an id closed while a FUSE file
+ * uses it does not until that is closed; a lower limit stops new ids.
+ */
+static void limit_exact(void *arg)
+{
+	struct rlimit rl = { .rlim_cur = 16, .rlim_max = 16 };
+	struct userns_server a = { }, b = { };
+	char path[256], mnt_b[256];
+	struct place p;
+	int i, id, ids_b[6], fd;
+
+	CHILD_EQ(make_place(&p, "fuse_userns_limit"), 0, "tmpfs");
+	path_of(path, sizeof(path), p.lower, "f0");
+	CHILD_EQ(create_file(path, "x", 0644), 0, "lower/f0");
+	path_of(mnt_b, sizeof(mnt_b), p.base, "mnt_b");
+	CHILD_OK(mkdir(mnt_b, 0755) == 0, "mkdir mnt_b");
+	CHILD_EQ(serve(&a, p.mnt, 1), 0, "FUSE mount a");
+	CHILD_EQ(serve(&b, mnt_b, 1), 0, "FUSE mount b");
+	CHILD_OK(setrlimit(RLIMIT_NOFILE, &rl) == 0, "setrlimit");
+
+	for (i = 0; i < 10; i++) {
+		id = backing_open(a.fs.devfd, path, O_RDONLY);
+		CHILD_EQ(id > 0 ? 0 : id, 0, "FUSE_DEV_IOC_BACKING_OPEN on a");
+		if (i == 0)
+			set_id(&a, 0, id);
+	}
+	for (i = 0; i < 6; i++) {
+		ids_b[i] = backing_open(b.fs.devfd, path, O_RDONLY);
+		CHILD_EQ(ids_b[i] > 0 ? 0 : ids_b[i], 0, "FUSE_DEV_IOC_BACKING_OPEN on b");
+	}
+	CHILD_EQ(backing_open(a.fs.devfd, path, O_RDONLY), -EMFILE, "17th id on a");
+	CHILD_EQ(backing_open(b.fs.devfd, path, O_RDONLY), -EMFILE, "17th id on b");
+	CHILD_EQ(listed_ids(a.fs.devfd), 10, "ids listed in the fdinfo of a");
+	CHILD_EQ(listed_ids(b.fs.devfd), 6, "ids listed in the fdinfo of b");
+
+	/* A closed id makes room for one */
+	CHILD_EQ(fuse_backing_close(b.fs.devfd, ids_b[0]), 0, "FUSE_DEV_IOC_BACKING_CLOSE");
+	id = backing_open(a.fs.devfd, path, O_RDONLY);
+	CHILD_EQ(id > 0 ? 0 : id, 0, "id after a close");
+	CHILD_EQ(backing_open(a.fs.devfd, path, O_RDONLY), -EMFILE, "full again");
+
+	/* An id closed while a FUSE file uses it counts until the file is closed */
+	path_of(mnt_b, sizeof(mnt_b), p.mnt, "f0");
+	fd = open(mnt_b, O_RDONLY | O_CLOEXEC);
+	CHILD_OK(fd >= 0, "open of the FUSE file");
+	CHILD_EQ(fuse_backing_close(a.fs.devfd, a.ids[0]), 0, "close of the file's id");
+	CHILD_EQ(backing_open(a.fs.devfd, path, O_RDONLY), -EMFILE,
+		 "id while the closed id's file is open");
+	CHILD_EQ(close(fd), 0, "close of the FUSE file");
+	id = backing_open(a.fs.devfd, path, O_RDONLY);
+	CHILD_EQ(id > 0 ? 0 : id, 0, "id after the FUSE file was closed");
+
+	/* A lower limit: the ids stay, no new one */
+	rl.rlim_cur = 8;
+	CHILD_OK(setrlimit(RLIMIT_NOFILE, &rl) == 0, "setrlimit 8");
+	CHILD_EQ(backing_open(b.fs.devfd, path, O_RDONLY), -EMFILE, "id over a lower limit");
+	CHILD_EQ(listed_ids(a.fs.devfd) + listed_ids(b.fs.devfd), 16, "ids kept");
+	_exit(0);
+}
+
+TEST_F(userns, limit_exact)
+{
+	ASSERT_EQ(run_userns(3, limit_exact, NULL), 0);
+}
+
+/* A guard, on every kernel: root of the initial namespace is not limited */
+TEST_F(userns, privileged_not_limited)
+{
+	struct rlimit rl = { .rlim_cur = 16, .rlim_max = 16 };
+	struct userns_server s = { };
+	char path[256];
+	struct place p;
+	int i, id = 0;
+
+	ASSERT_EQ(make_place(&p, "fuse_userns_root"), 0);
+	path_of(path, sizeof(path), p.lower, "f0");
+	ASSERT_EQ(create_file(path, "x", 0644), 0);
+	ASSERT_EQ(serve(&s, p.mnt, 1), 0);
+	ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	for (i = 0; i < 100 && id >= 0; i++)
+		id = backing_open(s.fs.devfd, path, O_RDONLY);
+	ASSERT_GT(id, 0) TH_LOG("id %d: %s", i, strerror(-id));
+	ASSERT_EQ(listed_ids(s.fs.devfd), 100);
+}
+
+/* The fds of a child for its parent to look at */
+struct shown {
+	int pipe[2];		/* child -> parent: devfd, FUSE fd */
+	int resume[2];		/* parent -> child: done */
+	char lower[128];
+};
+
+static void fdinfo_shows(void *arg)
+{
+	struct shown *sh = arg;
+	struct userns_server s = { };
+	char path[256], want[300], buf[8192];
+	struct place p;
+	int fd, id, fds[2];
+
+	CHILD_EQ(make_place(&p, "fuse_userns_fdinfo"), 0, "tmpfs");
+	path_of(path, sizeof(path), p.lower, "f0");
+	CHILD_EQ(create_file(path, "x", 0644), 0, "lower/f0");
+	CHILD_EQ(serve(&s, p.mnt, 1), 0, "FUSE mount");
+	id = backing_open(s.fs.devfd, path, O_RDONLY);
+	CHILD_EQ(id > 0 ? 0 : id, 0, "FUSE_DEV_IOC_BACKING_OPEN");
+	set_id(&s, 0, id);
+	path_of(path, sizeof(path), p.mnt, "f0");
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	CHILD_OK(fd >= 0, "open of the FUSE file");
+
+	/* The server's list, and the FUSE file's lines for its root */
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", s.fs.devfd);
+	CHILD_OK(read_file(path, buf, sizeof(buf)) > 0, "fdinfo of /dev/fuse");
+	snprintf(want, sizeof(want), "%5d: %s/f0\n", id, p.lower);
+	CHILD_OK(strstr(buf, want) != NULL, "the id in the fdinfo of /dev/fuse");
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	CHILD_OK(read_file(path, buf, sizeof(buf)) > 0, "fdinfo of the FUSE file");
+	snprintf(want, sizeof(want), "fuse_backing_file:\t%s/f0\n", p.lower);
+	CHILD_OK(strstr(buf, want) != NULL, "fuse_backing_file for the namespace's root");
+	CHILD_OK(strstr(buf, "\nfuse_backing_inode:\t") != NULL,
+		 "fuse_backing_inode for the namespace's root");
+
+	/* ... and for root of the initial namespace */
+	fds[0] = s.fs.devfd;
+	fds[1] = fd;
+	CHILD_EQ(write(sh->pipe[1], fds, sizeof(fds)), sizeof(fds), "pipe");
+	CHILD_EQ(write(sh->pipe[1], p.lower, sizeof(p.lower)), sizeof(p.lower), "pipe");
+	CHILD_EQ(read(sh->resume[0], buf, 1), 1, "wait for the parent");
+	_exit(0);
+}
+
+TEST_F(userns, fdinfo_shows_userns_files)
+{
+	char path[256], buf[8192];
+	struct shown sh;
+	int fds[2];
+	pid_t pid;
+
+	ASSERT_EQ(pipe(sh.pipe), 0);
+	ASSERT_EQ(pipe(sh.resume), 0);
+	pid = start_userns(5, fdinfo_shows, &sh);
+	ASSERT_GT(pid, 0);
+	close(sh.pipe[1]);
+	if (read(sh.pipe[0], fds, sizeof(fds)) == sizeof(fds) &&
+	    read(sh.pipe[0], sh.lower, sizeof(sh.lower)) == sizeof(sh.lower)) {
+		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", pid, fds[0]);
+		EXPECT_GT(read_file(path, buf, sizeof(buf)), 0);
+		EXPECT_NE(strstr(buf, "fuse_backing_files:\t1\n"), NULL) TH_LOG("%s", buf);
+		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", pid, fds[1]);
+		EXPECT_GT(read_file(path, buf, sizeof(buf)), 0);
+		EXPECT_NE(strstr(buf, "\nfuse_backing_inode:\t"), NULL) TH_LOG("%s", buf);
+		EXPECT_NE(strstr(buf, "\nfuse_backing_file:\t"), NULL) TH_LOG("%s", buf);
+	}
+	ASSERT_EQ(write(sh.resume[1], "x", 1), 1);
+	ASSERT_EQ(wait_status(pid), 0);
+}
+
+/* Fill the limit, use a file, then wait to be killed */
+static void fill_and_wait(void *arg)
+{
+	struct rlimit rl = { .rlim_cur = 8, .rlim_max = 8 };
+	struct userns_server s = { };
+	int *ready = arg, i, id, fd;
+	char path[256];
+	struct place p;
+
+	CHILD_EQ(make_place(&p, "fuse_userns_dead"), 0, "tmpfs");
+	path_of(path, sizeof(path), p.lower, "f0");
+	CHILD_EQ(create_file(path, "x", 0644), 0, "lower/f0");
+	CHILD_EQ(serve(&s, p.mnt, 1), 0, "FUSE mount");
+	CHILD_OK(setrlimit(RLIMIT_NOFILE, &rl) == 0, "setrlimit");
+	for (i = 0; i < 8; i++) {
+		id = backing_open(s.fs.devfd, path, O_RDONLY);
+		CHILD_EQ(id > 0 ? 0 : id, 0, "FUSE_DEV_IOC_BACKING_OPEN");
+		set_id(&s, i, id);
+	}
+	CHILD_EQ(backing_open(s.fs.devfd, path, O_RDONLY), -EMFILE, "9th id");
+	/* A file in passthrough mode, left open */
+	path_of(path, sizeof(path), p.mnt, "f3");
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	CHILD_OK(fd >= 0, "open of the FUSE file");
+	CHILD_EQ(write(ready[1], "x", 1), 1, "pipe");
+	pause();
+	_exit(1);
+}
+
+/* The limit is all free again: 8 ids */
+static void fill_again(void *arg)
+{
+	struct rlimit rl = { .rlim_cur = 8, .rlim_max = 8 };
+	struct userns_server s = { };
+	char path[256];
+	struct place p;
+	int i, id;
+
+	CHILD_EQ(make_place(&p, "fuse_userns_dead"), 0, "tmpfs");
+	path_of(path, sizeof(path), p.lower, "f0");
+	CHILD_EQ(create_file(path, "x", 0644), 0, "lower/f0");
+	CHILD_EQ(serve(&s, p.mnt, 1), 0, "FUSE mount");
+	CHILD_OK(setrlimit(RLIMIT_NOFILE, &rl) == 0, "setrlimit");
+	for (i = 0; i < 8; i++) {
+		id = backing_open(s.fs.devfd, path, O_RDONLY);
+		CHILD_EQ(id > 0 ? 0 : id, 0, "FUSE_DEV_IOC_BACKING_OPEN after the server died");
+	}
+	_exit(0);
+}
+
+TEST_F(userns, dead_server_unpins)
+{
+	int ready[2];
+	char c;
+	pid_t pid;
+
+	ASSERT_EQ(pipe(ready), 0);
+	pid = start_userns(6, fill_and_wait, ready);
+	ASSERT_GT(pid, 0);
+	close(ready[1]);
+	if (read(ready[0], &c, 1) != 1) {
+		ASSERT_EQ(wait_status(pid), 0) TH_LOG("the server failed");
+	}
+	/* The server, its client and their mount namespace go at once */
+	ASSERT_EQ(kill(pid, SIGKILL), 0);
+	ASSERT_EQ(wait_status(pid), SIGKILL);
+	/* Every backing file it held was released: the same user has 8 again */
+	ASSERT_EQ(run_userns(6, fill_again, NULL), 0);
+}
+
+/*
+ * Files of root: "secret" 0600, "ro" 0644.  The server may register them
+ * (an O_PATH fd needs no permission on the file), but passthrough opens
+ * them only as it could open them itself.
+ */
+static void no_access(void *arg)
+{
+	const char *dir = arg;
+	struct userns_server s = { };
+	char path[256], buf[64];
+	struct place p;
+	int id, fd;
+
+	CHILD_EQ(make_place(&p, "fuse_userns_access"), 0, "tmpfs");
+	CHILD_EQ(serve(&s, p.mnt, 1), 0, "FUSE mount");
+
+	path_of(path, sizeof(path), dir, "secret");
+	CHILD_EQ(read_file(path, buf, sizeof(buf)), -EACCES, "the server reads root's secret");
+	id = backing_open(s.fs.devfd, path, O_PATH);
+	CHILD_EQ(id > 0 ? 0 : id, 0, "FUSE_DEV_IOC_BACKING_OPEN of an O_PATH fd of secret");
+	set_id(&s, 0, id);
+	path_of(path, sizeof(path), p.mnt, "f0");
+	CHILD_EQ(read_file(path, buf, sizeof(buf)), -EIO, "read of secret through passthrough");
+
+	path_of(path, sizeof(path), dir, "ro");
+	id = backing_open(s.fs.devfd, path, O_RDONLY);
+	CHILD_EQ(id > 0 ? 0 : id, 0, "FUSE_DEV_IOC_BACKING_OPEN of an O_RDONLY fd of ro");
+	set_id(&s, 1, id);
+	path_of(path, sizeof(path), p.mnt, "f1");
+	CHILD_EQ(read_file(path, buf, sizeof(buf)), 9, "read of ro through passthrough");
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	CHILD_EQ(fd < 0 ? -errno : fd, -EIO, "open of ro for writing through passthrough");
+	_exit(0);
+}
+
+TEST_F(userns, no_access_gained)
+{
+	struct userns_server s = { };
+	char path[256], buf[64];
+	struct place p;
+	int id;
+
+	/* The child sees this tmpfs: its mount namespace is a copy */
+	ASSERT_EQ(make_place(&p, "fuse_userns_secret"), 0);
+	path_of(path, sizeof(path), p.lower, "secret");
+	ASSERT_EQ(create_file(path, "top secret", 0600), 0);
+	path_of(path, sizeof(path), p.lower, "ro");
+	ASSERT_EQ(create_file(path, "read-only", 0644), 0);
+	EXPECT_EQ(run_userns(7, no_access, p.lower), 0);
+
+	/* A guard: root may, through an O_PATH fd too */
+	ASSERT_EQ(serve(&s, p.mnt, 1), 0);
+	path_of(path, sizeof(path), p.lower, "secret");
+	id = backing_open(s.fs.devfd, path, O_PATH);
+	ASSERT_GT(id, 0);
+	set_id(&s, 0, id);
+	path_of(path, sizeof(path), p.mnt, "f0");
+	ASSERT_EQ(read_file(path, buf, sizeof(buf)), 10);
+	ASSERT_STREQ(buf, "top secret");
+}
+
+/*
+ * An overlayfs O (depth 1) on the namespace's tmpfs: its files may back a
+ * FUSE filesystem of depth 2, not of depth 1; depth 3 gets no passthrough;
+ * nothing stacks on the FUSE filesystem of depth 2, and it cannot hold
+ * its own files.
+ */
+static void depth_bounded(void *arg)
+{
+	struct userns_server d2 = { }, d1 = { }, d3 = { }, *self_srv = &d2;
+	char l[160], u[160], w[160], o[160], t[160], m1[160], m3[160], x[200], opts[600];
+	struct place p;
+	int id, fd;
+
+	CHILD_EQ(make_place(&p, "fuse_userns_depth"), 0, "tmpfs");
+	snprintf(l, sizeof(l), "%s/l", p.base);
+	snprintf(u, sizeof(u), "%s/u", p.base);
+	snprintf(w, sizeof(w), "%s/w", p.base);
+	snprintf(o, sizeof(o), "%s/o", p.base);
+	snprintf(t, sizeof(t), "%s/t", p.base);
+	snprintf(m1, sizeof(m1), "%s/m1", p.base);
+	snprintf(m3, sizeof(m3), "%s/m3", p.base);
+	CHILD_OK(!mkdir(l, 0755) && !mkdir(u, 0755) && !mkdir(w, 0755) &&
+		 !mkdir(o, 0755) && !mkdir(t, 0755) && !mkdir(m1, 0755) &&
+		 !mkdir(m3, 0755), "mkdir");
+	snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s,userxattr", l, u, w);
+	CHILD_OK(!mount("overlay", o, "overlay", 0, opts), "overlayfs mount");
+	path_of(x, sizeof(x), o, "x");
+	CHILD_EQ(create_file(x, "x", 0644), 0, "overlayfs file");
+
+	CHILD_EQ(serve(&d2, p.mnt, 2), 0, "FUSE mount of depth 2");
+	id = backing_open(d2.fs.devfd, x, O_RDONLY);
+	CHILD_EQ(id > 0 ? 0 : id, 0, "overlayfs file on FUSE of depth 2");
+	CHILD_EQ(serve(&d1, m1, 1), 0, "FUSE mount of depth 1");
+	CHILD_EQ(backing_open(d1.fs.devfd, x, O_RDONLY), -ELOOP,
+		 "overlayfs file on FUSE of depth 1");
+	CHILD_EQ(serve(&d3, m3, 3), 0, "FUSE mount of depth 3");
+	CHILD_EQ(backing_open(d3.fs.devfd, x, O_RDONLY), -EPERM,
+		 "FUSE of depth 3 (no passthrough negotiated)");
+
+	/* Nothing on top of depth 2 */
+	snprintf(opts, sizeof(opts), "lowerdir=%s:%s", p.mnt, l);
+	CHILD_EQ(mount("overlay", t, "overlay", MS_RDONLY, opts) ? -errno : 0, -EINVAL,
+		 "overlayfs on FUSE of depth 2");
+	/* A file of the FUSE filesystem itself */
+	path_of(x, sizeof(x), p.mnt, "f9");
+	fd = open(x, O_RDONLY | O_CLOEXEC);
+	CHILD_OK(fd >= 0, "open of a FUSE file");
+	CHILD_EQ(backing_open(self_srv->fs.devfd, x, O_RDONLY), -ELOOP,
+		 "a FUSE file on its own filesystem");
+	_exit(0);
+}
+
+TEST_F(userns, stack_depth_bounded)
+{
+	ASSERT_EQ(run_userns(8, depth_bounded, NULL), 0);
+}
+
+/* Raise the effective capabilities to the permitted ones: 0 or -errno */
+static int raise_caps(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2];
+
+	if (syscall(SYS_capget, &hdr, data))
+		return -errno;
+	data[0].effective = data[0].permitted;
+	data[1].effective = data[1].permitted;
+	return syscall(SYS_capset, &hdr, data) ? -errno : 0;
+}
+
+/*
+ * As uid 1 of the namespace, which may not access the FUSE filesystem of
+ * uid 0 (no allow_other) but has CAP_SYS_ADMIN: mount an overlayfs on it,
+ * and exit 0, or 2 with the mount's errno on stdout.
+ */
+static int overlay_as_other(const char *lower, const char *other, const char *on)
+{
+	char opts[400];
+	pid_t pid;
+
+	snprintf(opts, sizeof(opts), "lowerdir=%s:%s", lower, other);
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		CHILD_OK(prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) == 0, "PR_SET_KEEPCAPS");
+		CHILD_OK(setresuid(1, 1, 1) == 0, "setresuid 1");
+		CHILD_EQ(raise_caps(), 0, "capset");
+		if (mount("overlay", on, "overlay", MS_RDONLY, opts)) {
+			printf("# overlayfs mount as uid 1: %s\n", strerror(errno));
+			fflush(stdout);
+			_exit(2);
+		}
+		_exit(0);
+	}
+	return wait_status(pid);
+}
+
+struct two_ids {
+	int go[2];		/* parent -> child: the maps are written */
+	int ready[2];		/* child -> parent: in the namespace */
+};
+
+static void depth_before_init(void *arg)
+{
+	struct two_ids *t = arg;
+	struct userns_server s = { };
+	char other[160], on[160];
+	struct place p;
+	struct stat st;
+	char c;
+
+	CHILD_EQ(write(t->ready[1], "x", 1), 1, "pipe");
+	CHILD_EQ(read(t->go[0], &c, 1), 1, "wait for the maps");
+	CHILD_EQ(make_place(&p, "fuse_userns_init"), 0, "tmpfs");
+	snprintf(other, sizeof(other), "%s/other", p.base);
+	snprintf(on, sizeof(on), "%s/on", p.base);
+	CHILD_OK(!mkdir(other, 0755) && !mkdir(on, 0755), "mkdir");
+	CHILD_OK(!chmod(p.base, 0755), "chmod");
+
+	/* Mounted, FUSE_INIT not answered yet: no server thread */
+	s.fs.ops = &userns_ops;
+	s.fs.data = &s;
+	CHILD_EQ(fuse_server_mount(&s.fs, p.mnt, "fuse_userns", MS_NOSUID | MS_NODEV, false),
+		 0, "FUSE mount");
+	CHILD_EQ(overlay_as_other(p.mnt, other, on), 2 << 8,
+		 "overlayfs on the FUSE mount before FUSE_INIT (status)");
+
+	/* Once FUSE_INIT is answered, the real depth, 1, lets it */
+	CHILD_EQ(pthread_create(&s.thread, NULL, fuse_server_thread, &s.fs), 0, "thread");
+	CHILD_OK(stat(p.mnt, &st) == 0, "wait for FUSE_INIT");
+	CHILD_EQ(overlay_as_other(p.mnt, other, on), 0,
+		 "overlayfs on the FUSE mount after FUSE_INIT (status)");
+	_exit(0);
+}
+
+static void set_maps(pid_t pid, uid_t uid)
+{
+	char path[64], map[32];
+
+	snprintf(map, sizeof(map), "0 %u 2", uid);
+	snprintf(path, sizeof(path), "/proc/%d/uid_map", pid);
+	write_file(path, map);
+	snprintf(path, sizeof(path), "/proc/%d/gid_map", pid);
+	write_file(path, map);
+}
+
+/*
+ * The depth is unknown until FUSE_INIT is answered: nothing may stack on
+ * the mount meanwhile, even a task that statfs() answers without waiting.
+ */
+TEST_F(userns, depth_before_init)
+{
+	uid_t uid = TEST_UID + 9;
+	struct two_ids t;
+	pid_t pid;
+	char c;
+
+	ASSERT_EQ(pipe(t.go), 0);
+	ASSERT_EQ(pipe(t.ready), 0);
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		/* Root maps two ids, uid and uid + 1, to 0 and 1 */
+		CHILD_OK(!setgroups(0, NULL) && !setresgid(uid, uid, uid) &&
+			 !setresuid(uid, uid, uid), "setresuid");
+		CHILD_OK(!prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), "PR_SET_DUMPABLE");
+		CHILD_OK(!unshare(CLONE_NEWUSER | CLONE_NEWNS), "unshare");
+		depth_before_init(&t);
+	}
+	ASSERT_GT(pid, 0);
+	if (read(t.ready[0], &c, 1) == 1)
+		set_maps(pid, uid);
+	ASSERT_EQ(write(t.go[1], "x", 1), 1);
+	ASSERT_EQ(wait_status(pid), 0);
+}
+
+TEST_HARNESS_MAIN
