@@ -70,8 +70,9 @@ kselftest() {
 }
 
 kselftest fuse_fdinfo_test 600
-# The RFC: passthrough for servers in user namespaces
-kselftest fuse_userns_test 600
+# The RFC: passthrough for servers in user namespaces (its stress test for
+# STRESS_SECONDS too)
+kselftest fuse_userns_test $((${STRESS_SECONDS:-3} * 2 + 600)) FUSE_STRESS_SECONDS="${STRESS_SECONDS:-3}"
 
 # --- lsfd and libfuse --------------------------------------------------------
 if [ -n "${UL_OBJ:-}" ]; then

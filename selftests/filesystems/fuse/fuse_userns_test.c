@@ -34,6 +34,7 @@
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include "kselftest_harness.h"
 #include "fuse_server.h"
@@ -884,6 +885,149 @@ TEST_F(userns, depth_before_init)
 		set_maps(pid, uid);
 	ASSERT_EQ(write(t.go[1], "x", 1), 1);
 	ASSERT_EQ(wait_status(pid), 0);
+}
+
+/*
+ * The stress test: for FUSE_STRESS_SECONDS (default 3), servers of one
+ * user, each a process of its own, storm registrations and closes at the
+ * user's limit while apps open files through passthrough, and each server
+ * is killed or unmounted after a few hundred milliseconds with ids and
+ * open files left.  No fdinfo ever lists more ids than the limit, and at
+ * the end the count is exactly 0 again: the user registers up to the
+ * limit, and no more.  The kernel log (KASAN, lockdep) is the caller's to
+ * check: make check-debug runs it for 60 s.
+ */
+#define RACE_LIMIT	24
+#define RACE_THREADS	3
+
+struct race {
+	struct userns_server s;
+	char lower_f[256];
+	char mnt[256];
+	volatile bool stop;
+	int over_limit;		/* fdinfo lists that exceeded the limit */
+};
+
+static void *race_storm(void *arg)
+{
+	struct race *r = arg;
+	unsigned int seed = (uintptr_t)&seed;
+
+	while (!r->stop) {
+		int n = rand_r(&seed) % MAX_FILES;
+		int id = backing_open(r->s.fs.devfd, r->lower_f, O_RDONLY);
+		int old;
+
+		if (id <= 0)
+			id = 0;
+		old = __atomic_exchange_n(&r->s.ids[n], id, __ATOMIC_ACQ_REL);
+		if (old > 0 && rand_r(&seed) % 4)
+			fuse_backing_close(r->s.fs.devfd, old);
+		if (listed_ids(r->s.fs.devfd) > RACE_LIMIT)
+			__atomic_add_fetch(&r->over_limit, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+static void *race_app(void *arg)
+{
+	struct race *r = arg;
+	unsigned int seed = (uintptr_t)&seed;
+	char path[300], buf[16];
+	int fd, kept = -1;
+
+	while (!r->stop) {
+		snprintf(path, sizeof(path), "%s/f%d", r->mnt, rand_r(&seed) % MAX_FILES);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (read(fd, buf, sizeof(buf)) < 0)
+			buf[0] = 0;
+		/* Now and then one is kept, to die with the server */
+		if (rand_r(&seed) % 8 == 0) {
+			if (kept >= 0)
+				close(kept);
+			kept = fd;
+		} else {
+			close(fd);
+		}
+	}
+	return NULL;
+}
+
+/* One server's life: storm, then exit 0, or 3 if a list was over the limit */
+static void race_generation(const char *base, int gen)
+{
+	pthread_t t[2 * RACE_THREADS];
+	struct race r = { };
+	int i;
+
+	snprintf(r.lower_f, sizeof(r.lower_f), "%s/lower/f", base);
+	snprintf(r.mnt, sizeof(r.mnt), "%s/mnt%d", base, gen);
+	CHILD_OK(mkdir(r.mnt, 0755) == 0, "mkdir");
+	CHILD_EQ(serve(&r.s, r.mnt, 1), 0, "FUSE mount");
+	for (i = 0; i < RACE_THREADS; i++) {
+		CHILD_EQ(pthread_create(&t[i], NULL, race_storm, &r), 0, "thread");
+		CHILD_EQ(pthread_create(&t[RACE_THREADS + i], NULL, race_app, &r), 0, "thread");
+	}
+	/* Killed by the parent, or unmounted here: either way ids are left */
+	usleep(100000 + gen % 5 * 50000);
+	if (gen % 2) {
+		r.stop = true;
+		umount2(r.mnt, MNT_DETACH);
+		for (i = 0; i < 2 * RACE_THREADS; i++)
+			pthread_join(t[i], NULL);
+	}
+	_exit(r.over_limit ? 3 : 0);
+}
+
+static void userns_race(void *arg)
+{
+	struct rlimit rl = { .rlim_cur = RACE_LIMIT, .rlim_max = RACE_LIMIT };
+	int seconds = *(int *)arg, gen = 0, status, i, id;
+	struct userns_server s = { };
+	char path[256];
+	struct place p;
+	time_t end;
+	pid_t pid;
+
+	CHILD_EQ(make_place(&p, "fuse_userns_race"), 0, "tmpfs");
+	path_of(path, sizeof(path), p.lower, "f");
+	CHILD_EQ(create_file(path, "race", 0644), 0, "lower/f");
+	CHILD_OK(setrlimit(RLIMIT_NOFILE, &rl) == 0, "setrlimit");
+
+	end = time(NULL) + seconds;
+	for (gen = 0; time(NULL) < end; gen++) {
+		fflush(stdout);
+		pid = fork();
+		CHILD_OK(pid >= 0, "fork");
+		if (pid == 0)
+			race_generation(p.base, gen);
+		if (gen % 2 == 0) {
+			usleep(150000 + gen % 7 * 30000);
+			kill(pid, SIGKILL);
+		}
+		status = wait_status(pid);
+		CHILD_OK(status == 0 || status == SIGKILL, "a server's life (exit 3: over the limit)");
+	}
+	printf("# %d servers\n", gen);
+
+	/* All gone: the count is 0, the limit exact */
+	CHILD_EQ(serve(&s, p.mnt, 1), 0, "FUSE mount");
+	for (i = 0; i < RACE_LIMIT; i++) {
+		id = backing_open(s.fs.devfd, path, O_RDONLY);
+		CHILD_EQ(id > 0 ? 0 : id, 0, "FUSE_DEV_IOC_BACKING_OPEN after the race");
+	}
+	CHILD_EQ(backing_open(s.fs.devfd, path, O_RDONLY), -EMFILE, "one over the limit");
+	_exit(0);
+}
+
+TEST_F_TIMEOUT(userns, stress_race, 3600)
+{
+	const char *v = getenv("FUSE_STRESS_SECONDS");
+	int seconds = v ? atoi(v) : 3;
+
+	ASSERT_EQ(run_userns(10, userns_race, &seconds), 0);
 }
 
 TEST_HARNESS_MAIN
