@@ -158,10 +158,11 @@ void fuse_file_show_fdinfo(struct seq_file *m, struct file *file)
 
 	/*
 	 * /proc/<pid>/maps and the fd link show the FUSE path, not the
-	 * backing path, on purpose: only show it to a reader who could have
-	 * registered the backing file, privileged over the user namespace of
-	 * the credentials that did (the initial one, unless a server in a
-	 * user namespace registered it, see fuse_backing_may_register()).
+	 * backing path, on purpose: only show it to a reader with
+	 * CAP_SYS_ADMIN over the user namespace of the credentials that
+	 * registered the backing file: the initial one, unless a server
+	 * privileged in a user namespace registered it (see
+	 * fuse_backing_may_register()), whose root then sees it too.
 	 * m->file is the fdinfo file, so this judges whoever opened it, not
 	 * whoever reads from it.  Without an audit record: an unprivileged
 	 * lsof or lsfd reads every fdinfo, and not seeing the line is not a

@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <linux/fs.h>
 #include <linux/fuse.h>
 #include <pthread.h>
 #include <sched.h>
@@ -27,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -339,7 +341,8 @@ FIXTURE_SETUP(userns)
 	self->sysctl_set = true;
 }
 
-FIXTURE_TEARDOWN(userns)
+/* In the parent: also after a test was killed on its timeout */
+FIXTURE_TEARDOWN_PARENT(userns)
 {
 	if (self->sysctl_set)
 		write_file(SYSCTL, self->sysctl_old);
@@ -407,8 +410,9 @@ TEST_F(userns, sysctl_gate)
 
 	ASSERT_GE(read_file(SYSCTL, value, sizeof(value)), 0)
 		TH_LOG("%s: %s", SYSCTL, strerror(errno));
-	ASSERT_STREQ(self->sysctl_old, "0\n")
-		TH_LOG("%s is off by default", SYSCTL);
+	/* Off by default; an administrator may have turned it on */
+	if (strcmp(self->sysctl_old, "0\n"))
+		TH_LOG("%s was %s", SYSCTL, self->sysctl_old);
 
 	ASSERT_EQ(write_file(SYSCTL, "0"), 0);
 	EXPECT_EQ(run_userns(2, register_one, &eperm), 0);
@@ -537,12 +541,12 @@ static void fdinfo_shows(void *arg)
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", s.fs.devfd);
 	CHILD_OK(read_file(path, buf, sizeof(buf)) > 0, "fdinfo of /dev/fuse");
 	snprintf(want, sizeof(want), "%5d: %s/f0\n", id, p.lower);
-	CHILD_OK(strstr(buf, want) != NULL, "the id in the fdinfo of /dev/fuse");
+	CHILD_OK(strstr(buf, want), "the id in the fdinfo of /dev/fuse");
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
 	CHILD_OK(read_file(path, buf, sizeof(buf)) > 0, "fdinfo of the FUSE file");
 	snprintf(want, sizeof(want), "fuse_backing_file:\t%s/f0\n", p.lower);
-	CHILD_OK(strstr(buf, want) != NULL, "fuse_backing_file for the namespace's root");
-	CHILD_OK(strstr(buf, "\nfuse_backing_inode:\t") != NULL,
+	CHILD_OK(strstr(buf, want), "fuse_backing_file for the namespace's root");
+	CHILD_OK(strstr(buf, "\nfuse_backing_inode:\t"),
 		 "fuse_backing_inode for the namespace's root");
 
 	/* ... and for root of the initial namespace */
@@ -557,9 +561,9 @@ static void fdinfo_shows(void *arg)
 TEST_F(userns, fdinfo_shows_userns_files)
 {
 	char path[256], buf[8192];
+	pid_t pid, reader;
 	struct shown sh;
-	int fds[2];
-	pid_t pid;
+	int fds[2] = { -1, -1 };
 
 	ASSERT_EQ(pipe(sh.pipe), 0);
 	ASSERT_EQ(pipe(sh.resume), 0);
@@ -576,6 +580,29 @@ TEST_F(userns, fdinfo_shows_userns_files)
 		EXPECT_NE(strstr(buf, "\nfuse_backing_inode:\t"), NULL) TH_LOG("%s", buf);
 		EXPECT_NE(strstr(buf, "\nfuse_backing_file:\t"), NULL) TH_LOG("%s", buf);
 	}
+	/*
+	 * Not for a reader of the same uid that may read the fdinfo (same
+	 * uid, dumpable) but has no capability over the server's namespace:
+	 * root of a namespace of its own.
+	 */
+	fflush(stdout);
+	reader = fork();
+	if (reader == 0) {
+		uid_t uid = TEST_UID + 5;
+
+		CHILD_OK(!setgroups(0, NULL) && !setresgid(uid, uid, uid) &&
+			 !setresuid(uid, uid, uid), "setresuid");
+		CHILD_OK(!unshare(CLONE_NEWUSER), "unshare");
+		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", pid, fds[1]);
+		CHILD_OK(read_file(path, buf, sizeof(buf)) > 0, "fdinfo from another namespace");
+		CHILD_OK(strstr(buf, "\nfuse_backing_id:\t"), "fuse_backing_id for any reader");
+		CHILD_OK(!strstr(buf, "\nfuse_backing_file:\t"),
+			 "no fuse_backing_file without CAP_SYS_ADMIN over the registrant's namespace");
+		CHILD_OK(!strstr(buf, "\nfuse_backing_inode:\t"),
+			 "no fuse_backing_inode without CAP_SYS_ADMIN over the registrant's namespace");
+		_exit(0);
+	}
+	EXPECT_EQ(wait_status(reader), 0);
 	ASSERT_EQ(write(sh.resume[1], "x", 1), 1);
 	ASSERT_EQ(wait_status(pid), 0);
 }
@@ -640,9 +667,8 @@ TEST_F(userns, dead_server_unpins)
 	pid = start_userns(6, fill_and_wait, ready);
 	ASSERT_GT(pid, 0);
 	close(ready[1]);
-	if (read(ready[0], &c, 1) != 1) {
+	if (read(ready[0], &c, 1) != 1)
 		ASSERT_EQ(wait_status(pid), 0) TH_LOG("the server failed");
-	}
 	/* The server, its client and their mount namespace go at once */
 	ASSERT_EQ(kill(pid, SIGKILL), 0);
 	ASSERT_EQ(wait_status(pid), SIGKILL);
@@ -651,13 +677,21 @@ TEST_F(userns, dead_server_unpins)
 }
 
 /*
- * Files of root: "secret" 0600, "ro" 0644.  The server may register them
- * (an O_PATH fd needs no permission on the file), but passthrough opens
- * them only as it could open them itself.
+ * Files of root: "secret" 0600, "ro" 0644, "log" 0666 append-only, "imm"
+ * 0666 immutable, and an fd of "secret" that root opened before the fork.
+ * The server may register only what it may open itself, and passthrough
+ * opens them only as it could open them itself: never beyond the access
+ * of the registered fd that it may not have, never for writing an
+ * append-only or immutable file.
  */
+struct files_of_root {
+	char dir[128];
+	int secret_fd;
+};
+
 static void no_access(void *arg)
 {
-	const char *dir = arg;
+	struct files_of_root *f = arg;
 	struct userns_server s = { };
 	char path[256], buf[64];
 	struct place p;
@@ -666,15 +700,18 @@ static void no_access(void *arg)
 	CHILD_EQ(make_place(&p, "fuse_userns_access"), 0, "tmpfs");
 	CHILD_EQ(serve(&s, p.mnt, 1), 0, "FUSE mount");
 
-	path_of(path, sizeof(path), dir, "secret");
+	path_of(path, sizeof(path), f->dir, "secret");
 	CHILD_EQ(read_file(path, buf, sizeof(buf)), -EACCES, "the server reads root's secret");
-	id = backing_open(s.fs.devfd, path, O_PATH);
-	CHILD_EQ(id > 0 ? 0 : id, 0, "FUSE_DEV_IOC_BACKING_OPEN of an O_PATH fd of secret");
-	set_id(&s, 0, id);
-	path_of(path, sizeof(path), p.mnt, "f0");
-	CHILD_EQ(read_file(path, buf, sizeof(buf)), -EIO, "read of secret through passthrough");
+	CHILD_EQ(backing_open(s.fs.devfd, path, O_PATH), -EBADF,
+		 "FUSE_DEV_IOC_BACKING_OPEN of an O_PATH fd of secret");
+	{
+		struct fuse_backing_map map = { .fd = f->secret_fd };
 
-	path_of(path, sizeof(path), dir, "ro");
+		CHILD_EQ(ioctl(s.fs.devfd, FUSE_DEV_IOC_BACKING_OPEN, &map) < 0 ? -errno : 0,
+			 -EACCES, "FUSE_DEV_IOC_BACKING_OPEN of root's fd of secret");
+	}
+
+	path_of(path, sizeof(path), f->dir, "ro");
 	id = backing_open(s.fs.devfd, path, O_RDONLY);
 	CHILD_EQ(id > 0 ? 0 : id, 0, "FUSE_DEV_IOC_BACKING_OPEN of an O_RDONLY fd of ro");
 	set_id(&s, 1, id);
@@ -682,27 +719,66 @@ static void no_access(void *arg)
 	CHILD_EQ(read_file(path, buf, sizeof(buf)), 9, "read of ro through passthrough");
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	CHILD_EQ(fd < 0 ? -errno : fd, -EIO, "open of ro for writing through passthrough");
+
+	path_of(path, sizeof(path), f->dir, "log");
+	id = backing_open(s.fs.devfd, path, O_WRONLY | O_APPEND);
+	CHILD_EQ(id > 0 ? 0 : id, 0, "FUSE_DEV_IOC_BACKING_OPEN of log, append-only");
+	set_id(&s, 2, id);
+	path_of(path, sizeof(path), p.mnt, "f2");
+	CHILD_EQ(read_file(path, buf, sizeof(buf)), 3, "read of log through passthrough");
+	fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	CHILD_EQ(fd < 0 ? -errno : fd, -EIO, "open of log for appending through passthrough");
+
+	path_of(path, sizeof(path), f->dir, "imm");
+	id = backing_open(s.fs.devfd, path, O_RDONLY);
+	CHILD_EQ(id > 0 ? 0 : id, 0, "FUSE_DEV_IOC_BACKING_OPEN of imm, immutable");
+	set_id(&s, 3, id);
+	path_of(path, sizeof(path), p.mnt, "f3");
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	CHILD_EQ(fd < 0 ? -errno : fd, -EIO, "open of imm for writing through passthrough");
 	_exit(0);
+}
+
+static int create_with_flags(const char *dir, const char *name, const char *text,
+			     mode_t mode, int attr)
+{
+	char path[256];
+	int fd, err;
+
+	path_of(path, sizeof(path), dir, name);
+	err = create_file(path, text, mode);
+	if (err || !attr)
+		return err;
+	/* chmod: create_file() is subject to the umask */
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fchmod(fd, mode) || ioctl(fd, FS_IOC_SETFLAGS, &attr))
+		err = -errno;
+	close(fd);
+	return err;
 }
 
 TEST_F(userns, no_access_gained)
 {
 	struct userns_server s = { };
+	struct files_of_root f;
 	char path[256], buf[64];
 	struct place p;
 	int id;
 
 	/* The child sees this tmpfs: its mount namespace is a copy */
 	ASSERT_EQ(make_place(&p, "fuse_userns_secret"), 0);
-	path_of(path, sizeof(path), p.lower, "secret");
-	ASSERT_EQ(create_file(path, "top secret", 0600), 0);
-	path_of(path, sizeof(path), p.lower, "ro");
-	ASSERT_EQ(create_file(path, "read-only", 0644), 0);
-	EXPECT_EQ(run_userns(7, no_access, p.lower), 0);
+	snprintf(f.dir, sizeof(f.dir), "%s", p.lower);
+	ASSERT_EQ(create_with_flags(f.dir, "secret", "top secret", 0600, 0), 0);
+	ASSERT_EQ(create_with_flags(f.dir, "ro", "read-only", 0644, 0), 0);
+	ASSERT_EQ(create_with_flags(f.dir, "log", "log", 0666, FS_APPEND_FL), 0);
+	ASSERT_EQ(create_with_flags(f.dir, "imm", "imm", 0666, FS_IMMUTABLE_FL), 0);
+	path_of(path, sizeof(path), f.dir, "secret");
+	f.secret_fd = open(path, O_RDONLY);
+	ASSERT_GE(f.secret_fd, 0);
+	EXPECT_EQ(run_userns(7, no_access, &f), 0);
 
 	/* A guard: root may, through an O_PATH fd too */
 	ASSERT_EQ(serve(&s, p.mnt, 1), 0);
-	path_of(path, sizeof(path), p.lower, "secret");
 	id = backing_open(s.fs.devfd, path, O_PATH);
 	ASSERT_GT(id, 0);
 	set_id(&s, 0, id);
@@ -768,81 +844,38 @@ TEST_F(userns, stack_depth_bounded)
 	ASSERT_EQ(run_userns(8, depth_bounded, NULL), 0);
 }
 
-/* Raise the effective capabilities to the permitted ones: 0 or -errno */
-static int raise_caps(void)
-{
-	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct data[2];
-
-	if (syscall(SYS_capget, &hdr, data))
-		return -errno;
-	data[0].effective = data[0].permitted;
-	data[1].effective = data[1].permitted;
-	return syscall(SYS_capset, &hdr, data) ? -errno : 0;
-}
-
-/*
- * As uid 1 of the namespace, which may not access the FUSE filesystem of
- * uid 0 (no allow_other) but has CAP_SYS_ADMIN: mount an overlayfs on it,
- * and exit 0, or 2 with the mount's errno on stdout.
- */
-static int overlay_as_other(const char *lower, const char *other, const char *on)
-{
-	char opts[400];
-	pid_t pid;
-
-	snprintf(opts, sizeof(opts), "lowerdir=%s:%s", lower, other);
-	fflush(stdout);
-	pid = fork();
-	if (pid == 0) {
-		CHILD_OK(prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) == 0, "PR_SET_KEEPCAPS");
-		CHILD_OK(setresuid(1, 1, 1) == 0, "setresuid 1");
-		CHILD_EQ(raise_caps(), 0, "capset");
-		if (mount("overlay", on, "overlay", MS_RDONLY, opts)) {
-			printf("# overlayfs mount as uid 1: %s\n", strerror(errno));
-			fflush(stdout);
-			_exit(2);
-		}
-		_exit(0);
-	}
-	return wait_status(pid);
-}
-
 struct two_ids {
 	int go[2];		/* parent -> child: the maps are written */
 	int ready[2];		/* child -> parent: in the namespace */
 };
 
-static void depth_before_init(void *arg)
+/*
+ * Root of a namespace with two ids mapped, 0 and 1: at the limit as 0, and
+ * still as real uid 1, which keeps euid 0 and so its capabilities.
+ */
+static void limit_two_uids(void *arg)
 {
+	struct rlimit rl = { .rlim_cur = 8, .rlim_max = 8 };
 	struct two_ids *t = arg;
 	struct userns_server s = { };
-	char other[160], on[160];
+	char path[256], c;
 	struct place p;
-	struct stat st;
-	char c;
+	int i, id;
 
 	CHILD_EQ(write(t->ready[1], "x", 1), 1, "pipe");
 	CHILD_EQ(read(t->go[0], &c, 1), 1, "wait for the maps");
-	CHILD_EQ(make_place(&p, "fuse_userns_init"), 0, "tmpfs");
-	snprintf(other, sizeof(other), "%s/other", p.base);
-	snprintf(on, sizeof(on), "%s/on", p.base);
-	CHILD_OK(!mkdir(other, 0755) && !mkdir(on, 0755), "mkdir");
-	CHILD_OK(!chmod(p.base, 0755), "chmod");
-
-	/* Mounted, FUSE_INIT not answered yet: no server thread */
-	s.fs.ops = &userns_ops;
-	s.fs.data = &s;
-	CHILD_EQ(fuse_server_mount(&s.fs, p.mnt, "fuse_userns", MS_NOSUID | MS_NODEV, false),
-		 0, "FUSE mount");
-	CHILD_EQ(overlay_as_other(p.mnt, other, on), 2 << 8,
-		 "overlayfs on the FUSE mount before FUSE_INIT (status)");
-
-	/* Once FUSE_INIT is answered, the real depth, 1, lets it */
-	CHILD_EQ(pthread_create(&s.thread, NULL, fuse_server_thread, &s.fs), 0, "thread");
-	CHILD_OK(stat(p.mnt, &st) == 0, "wait for FUSE_INIT");
-	CHILD_EQ(overlay_as_other(p.mnt, other, on), 0,
-		 "overlayfs on the FUSE mount after FUSE_INIT (status)");
+	CHILD_EQ(make_place(&p, "fuse_userns_uids"), 0, "tmpfs");
+	path_of(path, sizeof(path), p.lower, "f0");
+	CHILD_EQ(create_file(path, "x", 0644), 0, "lower/f0");
+	CHILD_EQ(serve(&s, p.mnt, 1), 0, "FUSE mount");
+	CHILD_OK(setrlimit(RLIMIT_NOFILE, &rl) == 0, "setrlimit");
+	for (i = 0; i < 8; i++) {
+		id = backing_open(s.fs.devfd, path, O_RDONLY);
+		CHILD_EQ(id > 0 ? 0 : id, 0, "FUSE_DEV_IOC_BACKING_OPEN");
+	}
+	CHILD_EQ(backing_open(s.fs.devfd, path, O_RDONLY), -EMFILE, "9th id as uid 0");
+	CHILD_OK(setresuid(1, 0, 0) == 0, "setresuid(1, 0, 0)");
+	CHILD_EQ(backing_open(s.fs.devfd, path, O_RDONLY), -EMFILE, "9th id as real uid 1");
 	_exit(0);
 }
 
@@ -858,13 +891,14 @@ static void set_maps(pid_t pid, uid_t uid)
 }
 
 /*
- * The depth is unknown until FUSE_INIT is answered: nothing may stack on
- * the mount meanwhile, even a task that statfs() answers without waiting.
+ * The count is that of the user who made the namespace, not of a uid in
+ * it: root of a namespace with more ids mapped gets no more by switching.
  */
-TEST_F(userns, depth_before_init)
+TEST_F(userns, limit_per_user_not_per_uid)
 {
-	uid_t uid = TEST_UID + 9;
+	uid_t uid = TEST_UID + 11;
 	struct two_ids t;
+	int ok = 0;
 	pid_t pid;
 	char c;
 
@@ -873,18 +907,20 @@ TEST_F(userns, depth_before_init)
 	fflush(stdout);
 	pid = fork();
 	if (pid == 0) {
-		/* Root maps two ids, uid and uid + 1, to 0 and 1 */
+		/* Root of the initial namespace maps uid and uid + 1 to 0 and 1 */
 		CHILD_OK(!setgroups(0, NULL) && !setresgid(uid, uid, uid) &&
 			 !setresuid(uid, uid, uid), "setresuid");
 		CHILD_OK(!prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), "PR_SET_DUMPABLE");
 		CHILD_OK(!unshare(CLONE_NEWUSER | CLONE_NEWNS), "unshare");
-		depth_before_init(&t);
+		limit_two_uids(&t);
 	}
 	ASSERT_GT(pid, 0);
 	if (read(t.ready[0], &c, 1) == 1)
 		set_maps(pid, uid);
 	ASSERT_EQ(write(t.go[1], "x", 1), 1);
 	ASSERT_EQ(wait_status(pid), 0);
+	/* Another user is not affected */
+	ASSERT_EQ(run_userns(12, register_one, &ok), 0);
 }
 
 /*
@@ -904,16 +940,21 @@ struct race {
 	struct userns_server s;
 	char lower_f[256];
 	char mnt[256];
-	volatile bool stop;
-	int over_limit;		/* fdinfo lists that exceeded the limit */
+	bool stop;
+	int *over_limit;	/* fdinfo lists over the limit, in all servers */
 };
+
+static bool race_stopped(struct race *r)
+{
+	return __atomic_load_n(&r->stop, __ATOMIC_RELAXED);
+}
 
 static void *race_storm(void *arg)
 {
 	struct race *r = arg;
 	unsigned int seed = (uintptr_t)&seed;
 
-	while (!r->stop) {
+	while (!race_stopped(r)) {
 		int n = rand_r(&seed) % MAX_FILES;
 		int id = backing_open(r->s.fs.devfd, r->lower_f, O_RDONLY);
 		int old;
@@ -924,7 +965,7 @@ static void *race_storm(void *arg)
 		if (old > 0 && rand_r(&seed) % 4)
 			fuse_backing_close(r->s.fs.devfd, old);
 		if (listed_ids(r->s.fs.devfd) > RACE_LIMIT)
-			__atomic_add_fetch(&r->over_limit, 1, __ATOMIC_RELAXED);
+			__atomic_add_fetch(r->over_limit, 1, __ATOMIC_RELAXED);
 	}
 	return NULL;
 }
@@ -936,7 +977,7 @@ static void *race_app(void *arg)
 	char path[300], buf[16];
 	int fd, kept = -1;
 
-	while (!r->stop) {
+	while (!race_stopped(r)) {
 		snprintf(path, sizeof(path), "%s/f%d", r->mnt, rand_r(&seed) % MAX_FILES);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
@@ -955,11 +996,11 @@ static void *race_app(void *arg)
 	return NULL;
 }
 
-/* One server's life: storm, then exit 0, or 3 if a list was over the limit */
-static void race_generation(const char *base, int gen)
+/* One server's life: storm, then be killed (even @gen) or unmount and exit */
+static void race_generation(const char *base, int gen, int *over_limit)
 {
 	pthread_t t[2 * RACE_THREADS];
-	struct race r = { };
+	struct race r = { .over_limit = over_limit };
 	int i;
 
 	snprintf(r.lower_f, sizeof(r.lower_f), "%s/lower/f", base);
@@ -970,21 +1011,22 @@ static void race_generation(const char *base, int gen)
 		CHILD_EQ(pthread_create(&t[i], NULL, race_storm, &r), 0, "thread");
 		CHILD_EQ(pthread_create(&t[RACE_THREADS + i], NULL, race_app, &r), 0, "thread");
 	}
-	/* Killed by the parent, or unmounted here: either way ids are left */
+	/* Either way ids and open files are left */
 	usleep(100000 + gen % 5 * 50000);
-	if (gen % 2) {
-		r.stop = true;
-		umount2(r.mnt, MNT_DETACH);
-		for (i = 0; i < 2 * RACE_THREADS; i++)
-			pthread_join(t[i], NULL);
-	}
-	_exit(r.over_limit ? 3 : 0);
+	if (gen % 2 == 0)
+		for (;;)
+			pause();	/* until the parent's SIGKILL */
+	umount2(r.mnt, MNT_DETACH);
+	__atomic_store_n(&r.stop, true, __ATOMIC_RELAXED);
+	for (i = 0; i < 2 * RACE_THREADS; i++)
+		pthread_join(t[i], NULL);
+	_exit(0);
 }
 
 static void userns_race(void *arg)
 {
 	struct rlimit rl = { .rlim_cur = RACE_LIMIT, .rlim_max = RACE_LIMIT };
-	int seconds = *(int *)arg, gen = 0, status, i, id;
+	int seconds = *(int *)arg, gen = 0, status, i, id, *over_limit;
 	struct userns_server s = { };
 	char path[256];
 	struct place p;
@@ -995,6 +1037,9 @@ static void userns_race(void *arg)
 	path_of(path, sizeof(path), p.lower, "f");
 	CHILD_EQ(create_file(path, "race", 0644), 0, "lower/f");
 	CHILD_OK(setrlimit(RLIMIT_NOFILE, &rl) == 0, "setrlimit");
+	over_limit = mmap(NULL, sizeof(*over_limit), PROT_READ | PROT_WRITE,
+			  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	CHILD_OK(over_limit != MAP_FAILED, "mmap");
 
 	end = time(NULL) + seconds;
 	for (gen = 0; time(NULL) < end; gen++) {
@@ -1002,15 +1047,16 @@ static void userns_race(void *arg)
 		pid = fork();
 		CHILD_OK(pid >= 0, "fork");
 		if (pid == 0)
-			race_generation(p.base, gen);
+			race_generation(p.base, gen, over_limit);
 		if (gen % 2 == 0) {
 			usleep(150000 + gen % 7 * 30000);
 			kill(pid, SIGKILL);
 		}
 		status = wait_status(pid);
-		CHILD_OK(status == 0 || status == SIGKILL, "a server's life (exit 3: over the limit)");
+		CHILD_OK(status == (gen % 2 ? 0 : SIGKILL), "a server's life");
 	}
 	printf("# %d servers\n", gen);
+	CHILD_EQ(*over_limit, 0, "fdinfo lists over the limit");
 
 	/* All gone: the count is 0, the limit exact */
 	CHILD_EQ(serve(&s, p.mnt, 1), 0, "FUSE mount");
