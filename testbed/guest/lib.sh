@@ -25,6 +25,9 @@ tap() {
 ok() { tap ok "$*"; }
 notok() { tap "not ok" "$*"; }
 skip() { tap ok "$1 # SKIP $2"; }
+# todo STATUS DESCRIPTION REASON: a check that fails for a known reason that
+# is not fixed yet (TAP's TODO): reported, neither passed nor failed
+todo() { if [ "$1" = 0 ]; then tap ok "$2 # TODO $3"; else tap "not ok" "$2 # TODO $3"; fi; }
 # result STATUS DESCRIPTION: ok when STATUS is 0
 result() { if [ "$1" = 0 ]; then ok "$2"; else notok "$2"; fi; }
 # check DESCRIPTION EXPECTED ACTUAL
@@ -44,11 +47,13 @@ tap_import() {
 		*) continue ;;
 		esac
 		desc=${desc#* }
+		desc=${desc#- }
 		tap "$status" "$desc" >/dev/null
 	done <"$1"
 }
-# tap_counts FILE: "PASSED FAILED SKIPPED" of a TAP file
+# tap_counts FILE: "PASSED FAILED SKIPPED" of a TAP file (TODO results in none)
 tap_counts() {
-	awk '/^ok [0-9]+ .*# SKIP/ { s++; next } /^ok [0-9]+ / { p++ } /^not ok [0-9]+ / { f++ }
+	awk '/^(not )?ok [0-9]+ .*# TODO/ { next } /^ok [0-9]+ .*# SKIP/ { s++; next }
+		/^ok [0-9]+ / { p++ } /^not ok [0-9]+ / { f++ }
 		END { print p + 0, f + 0, s + 0 }' "$1"
 }

