@@ -378,6 +378,7 @@ static void passthrough_io(void *arg)
 	path_of(path, sizeof(path), p.lower, "f0");
 	CHILD_EQ(read_file(path, buf, sizeof(buf)), 25, "lower/f0 after the write");
 	CHILD_EQ(strcmp(buf, "HELLO from the lower file"), 0, "data written");
+	printf("# backing id %d: read and written through passthrough: \"%s\"\n", id, buf);
 	_exit(0);
 }
 
@@ -458,6 +459,8 @@ static void limit_exact(void *arg)
 	}
 	CHILD_EQ(backing_open(a.fs.devfd, path, O_RDONLY), -EMFILE, "17th id on a");
 	CHILD_EQ(backing_open(b.fs.devfd, path, O_RDONLY), -EMFILE, "17th id on b");
+	printf("# RLIMIT_NOFILE 16: 10 ids on one connection, 6 on another, the 17th: %s\n",
+	       strerror(EMFILE));
 	CHILD_EQ(listed_ids(a.fs.devfd), 10, "ids listed in the fdinfo of a");
 	CHILD_EQ(listed_ids(b.fs.devfd), 6, "ids listed in the fdinfo of b");
 
