@@ -274,19 +274,25 @@ static inline int fuse_server_mount(struct fuse_server *srv, const char *mnt,
 	return 0;
 }
 
-/* Register @path as a backing file the way a careful server does: id or -errno */
-static inline int fuse_backing_open(int devfd, const char *path)
+/* Register @path, opened with @flags, as a backing file: id or -errno */
+static inline int fuse_backing_open_flags(int devfd, const char *path, int flags)
 {
 	struct fuse_backing_map map = { };
 	int id, err;
 
-	map.fd = open(path, O_RDONLY | O_CLOEXEC);
+	map.fd = open(path, flags | O_CLOEXEC);
 	if (map.fd < 0)
 		return -errno;
 	id = ioctl(devfd, FUSE_DEV_IOC_BACKING_OPEN, &map);
 	err = errno;
 	close(map.fd);
 	return id < 0 ? -err : id;
+}
+
+/* Register @path as a backing file the way a careful server does: id or -errno */
+static inline int fuse_backing_open(int devfd, const char *path)
+{
+	return fuse_backing_open_flags(devfd, path, O_RDONLY);
 }
 
 /* Close backing id @id: 0 or -errno */

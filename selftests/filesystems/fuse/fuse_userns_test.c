@@ -129,21 +129,6 @@ static int serve(struct userns_server *s, const char *mnt, int depth)
 	return stat(mnt, &st) ? -errno : 0;
 }
 
-/* Register @path, opened with @flags, on @devfd: the id or -errno */
-static int backing_open(int devfd, const char *path, int flags)
-{
-	struct fuse_backing_map map = { };
-	int id, err;
-
-	map.fd = open(path, flags | O_CLOEXEC);
-	if (map.fd < 0)
-		return -errno;
-	id = ioctl(devfd, FUSE_DEV_IOC_BACKING_OPEN, &map);
-	err = errno;
-	close(map.fd);
-	return id < 0 ? -err : id;
-}
-
 static int write_file(const char *path, const char *text)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -296,7 +281,7 @@ static int probe_passthrough(void)
 		path_of(path, sizeof(path), p.lower, "probe");
 		if (create_file(path, "", 0644))
 			_exit(1);
-		id = backing_open(s.fs.devfd, path, O_RDONLY);
+		id = fuse_backing_open_flags(s.fs.devfd, path, O_RDONLY);
 		_exit(id > 0 ? 0 : id == -EPERM || id == -ENOTTY ? 2 : 1);
 	}
 	return wait_status(pid);
@@ -350,6 +335,27 @@ FIXTURE_TEARDOWN_PARENT(userns)
 		chmod("/dev/fuse", self->dev_mode);
 }
 
+/*
+ * In a child: a place @name with lower/f0 holding @text, a FUSE mount on it,
+ * and lower/f0, opened with @flags, registered as the backing file of f0:
+ * the backing id.
+ */
+static int serve_f0(struct place *p, struct userns_server *s, const char *name,
+		    const char *text, int flags)
+{
+	char path[256];
+	int id;
+
+	CHILD_EQ(make_place(p, name), 0, "tmpfs");
+	path_of(path, sizeof(path), p->lower, "f0");
+	CHILD_EQ(create_file(path, text, 0644), 0, "lower/f0");
+	CHILD_EQ(serve(s, p->mnt, 1), 0, "FUSE mount");
+	id = fuse_backing_open_flags(s->fs.devfd, path, flags);
+	CHILD_EQ(id > 0 ? 0 : id, 0, "FUSE_DEV_IOC_BACKING_OPEN");
+	set_id(s, 0, id);
+	return id;
+}
+
 /* Register lower/f0, read and write it through the FUSE file */
 static void passthrough_io(void *arg)
 {
@@ -358,14 +364,7 @@ static void passthrough_io(void *arg)
 	struct place p;
 	int fd, id;
 
-	CHILD_EQ(make_place(&p, "fuse_userns_io"), 0, "tmpfs");
-	path_of(path, sizeof(path), p.lower, "f0");
-	CHILD_EQ(create_file(path, "hello from the lower file", 0644), 0, "lower/f0");
-	CHILD_EQ(serve(&s, p.mnt, 1), 0, "FUSE mount");
-	id = backing_open(s.fs.devfd, path, O_RDWR);
-	CHILD_EQ(id > 0 ? 0 : id, 0, "FUSE_DEV_IOC_BACKING_OPEN");
-	set_id(&s, 0, id);
-
+	id = serve_f0(&p, &s, "fuse_userns_io", "hello from the lower file", O_RDWR);
 	path_of(path, sizeof(path), p.mnt, "f0");
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	CHILD_OK(fd >= 0, "open of the FUSE file");
@@ -399,7 +398,7 @@ static void register_one(void *arg)
 	path_of(path, sizeof(path), p.lower, "f0");
 	CHILD_EQ(create_file(path, "x", 0644), 0, "lower/f0");
 	CHILD_EQ(serve(&s, p.mnt, 1), 0, "FUSE mount");
-	id = backing_open(s.fs.devfd, path, O_RDONLY);
+	id = fuse_backing_open_flags(s.fs.devfd, path, O_RDONLY);
 	CHILD_EQ(id > 0 ? 0 : id, *(int *)arg, "FUSE_DEV_IOC_BACKING_OPEN");
 	_exit(0);
 }
@@ -448,17 +447,17 @@ static void limit_exact(void *arg)
 	CHILD_OK(setrlimit(RLIMIT_NOFILE, &rl) == 0, "setrlimit");
 
 	for (i = 0; i < 10; i++) {
-		id = backing_open(a.fs.devfd, path, O_RDONLY);
+		id = fuse_backing_open_flags(a.fs.devfd, path, O_RDONLY);
 		CHILD_EQ(id > 0 ? 0 : id, 0, "FUSE_DEV_IOC_BACKING_OPEN on a");
 		if (i == 0)
 			set_id(&a, 0, id);
 	}
 	for (i = 0; i < 6; i++) {
-		ids_b[i] = backing_open(b.fs.devfd, path, O_RDONLY);
+		ids_b[i] = fuse_backing_open_flags(b.fs.devfd, path, O_RDONLY);
 		CHILD_EQ(ids_b[i] > 0 ? 0 : ids_b[i], 0, "FUSE_DEV_IOC_BACKING_OPEN on b");
 	}
-	CHILD_EQ(backing_open(a.fs.devfd, path, O_RDONLY), -EMFILE, "17th id on a");
-	CHILD_EQ(backing_open(b.fs.devfd, path, O_RDONLY), -EMFILE, "17th id on b");
+	CHILD_EQ(fuse_backing_open_flags(a.fs.devfd, path, O_RDONLY), -EMFILE, "17th id on a");
+	CHILD_EQ(fuse_backing_open_flags(b.fs.devfd, path, O_RDONLY), -EMFILE, "17th id on b");
 	printf("# RLIMIT_NOFILE 16: 10 ids on one connection, 6 on another, the 17th: %s\n",
 	       strerror(EMFILE));
 	CHILD_EQ(listed_ids(a.fs.devfd), 10, "ids listed in the fdinfo of a");
@@ -466,25 +465,25 @@ static void limit_exact(void *arg)
 
 	/* A closed id makes room for one */
 	CHILD_EQ(fuse_backing_close(b.fs.devfd, ids_b[0]), 0, "FUSE_DEV_IOC_BACKING_CLOSE");
-	id = backing_open(a.fs.devfd, path, O_RDONLY);
+	id = fuse_backing_open_flags(a.fs.devfd, path, O_RDONLY);
 	CHILD_EQ(id > 0 ? 0 : id, 0, "id after a close");
-	CHILD_EQ(backing_open(a.fs.devfd, path, O_RDONLY), -EMFILE, "full again");
+	CHILD_EQ(fuse_backing_open_flags(a.fs.devfd, path, O_RDONLY), -EMFILE, "full again");
 
 	/* An id closed while a FUSE file uses it counts until the file is closed */
 	path_of(mnt_b, sizeof(mnt_b), p.mnt, "f0");
 	fd = open(mnt_b, O_RDONLY | O_CLOEXEC);
 	CHILD_OK(fd >= 0, "open of the FUSE file");
 	CHILD_EQ(fuse_backing_close(a.fs.devfd, a.ids[0]), 0, "close of the file's id");
-	CHILD_EQ(backing_open(a.fs.devfd, path, O_RDONLY), -EMFILE,
+	CHILD_EQ(fuse_backing_open_flags(a.fs.devfd, path, O_RDONLY), -EMFILE,
 		 "id while the closed id's file is open");
 	CHILD_EQ(close(fd), 0, "close of the FUSE file");
-	id = backing_open(a.fs.devfd, path, O_RDONLY);
+	id = fuse_backing_open_flags(a.fs.devfd, path, O_RDONLY);
 	CHILD_EQ(id > 0 ? 0 : id, 0, "id after the FUSE file was closed");
 
 	/* A lower limit: the ids stay, no new one */
 	rl.rlim_cur = 8;
 	CHILD_OK(setrlimit(RLIMIT_NOFILE, &rl) == 0, "setrlimit 8");
-	CHILD_EQ(backing_open(b.fs.devfd, path, O_RDONLY), -EMFILE, "id over a lower limit");
+	CHILD_EQ(fuse_backing_open_flags(b.fs.devfd, path, O_RDONLY), -EMFILE, "id over a lower limit");
 	CHILD_EQ(listed_ids(a.fs.devfd) + listed_ids(b.fs.devfd), 16, "ids kept");
 	_exit(0);
 }
@@ -509,7 +508,7 @@ TEST_F(userns, privileged_not_limited)
 	ASSERT_EQ(serve(&s, p.mnt, 1), 0);
 	ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &rl), 0);
 	for (i = 0; i < 100 && id >= 0; i++)
-		id = backing_open(s.fs.devfd, path, O_RDONLY);
+		id = fuse_backing_open_flags(s.fs.devfd, path, O_RDONLY);
 	ASSERT_GT(id, 0) TH_LOG("id %d: %s", i, strerror(-id));
 	ASSERT_EQ(listed_ids(s.fs.devfd), 100);
 }
@@ -541,13 +540,7 @@ static void fdinfo_shows(void *arg)
 	struct place p;
 	int fd, id, fds[2];
 
-	CHILD_EQ(make_place(&p, "fuse_userns_fdinfo"), 0, "tmpfs");
-	path_of(path, sizeof(path), p.lower, "f0");
-	CHILD_EQ(create_file(path, "x", 0644), 0, "lower/f0");
-	CHILD_EQ(serve(&s, p.mnt, 1), 0, "FUSE mount");
-	id = backing_open(s.fs.devfd, path, O_RDONLY);
-	CHILD_EQ(id > 0 ? 0 : id, 0, "FUSE_DEV_IOC_BACKING_OPEN");
-	set_id(&s, 0, id);
+	id = serve_f0(&p, &s, "fuse_userns_fdinfo", "x", O_RDONLY);
 	path_of(path, sizeof(path), p.mnt, "f0");
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	CHILD_OK(fd >= 0, "open of the FUSE file");
@@ -617,27 +610,42 @@ TEST_F(userns, fdinfo_shows_userns_files)
 	ASSERT_EQ(wait_status(pid), 0);
 }
 
-/* Fill the limit, use a file, then wait to be killed */
+/*
+ * In a child: a place @name, a FUSE mount on it, RLIMIT_NOFILE @max, and
+ * lower/f0 registered @max times (as the backing files of f0, f1, ...);
+ * the next registration gets EMFILE.
+ */
+static void fill_limit(struct place *p, struct userns_server *s, const char *name,
+		       int max)
+{
+	struct rlimit rl = { .rlim_cur = max, .rlim_max = max };
+	char path[256];
+	int i, id;
+
+	CHILD_EQ(make_place(p, name), 0, "tmpfs");
+	path_of(path, sizeof(path), p->lower, "f0");
+	CHILD_EQ(create_file(path, "x", 0644), 0, "lower/f0");
+	CHILD_EQ(serve(s, p->mnt, 1), 0, "FUSE mount");
+	CHILD_OK(setrlimit(RLIMIT_NOFILE, &rl) == 0, "setrlimit");
+	for (i = 0; i < max; i++) {
+		id = fuse_backing_open_flags(s->fs.devfd, path, O_RDONLY);
+		CHILD_EQ(id > 0 ? 0 : id, 0, "FUSE_DEV_IOC_BACKING_OPEN up to the limit");
+		if (i < MAX_FILES)
+			set_id(s, i, id);
+	}
+	CHILD_EQ(fuse_backing_open_flags(s->fs.devfd, path, O_RDONLY), -EMFILE,
+		 "FUSE_DEV_IOC_BACKING_OPEN over the limit");
+}
+
+/* Fill the limit, keep a file open in passthrough mode, wait to be killed */
 static void fill_and_wait(void *arg)
 {
-	struct rlimit rl = { .rlim_cur = 8, .rlim_max = 8 };
 	struct userns_server s = { };
-	int *ready = arg, i, id, fd;
+	int *ready = arg, fd;
 	char path[256];
 	struct place p;
 
-	CHILD_EQ(make_place(&p, "fuse_userns_dead"), 0, "tmpfs");
-	path_of(path, sizeof(path), p.lower, "f0");
-	CHILD_EQ(create_file(path, "x", 0644), 0, "lower/f0");
-	CHILD_EQ(serve(&s, p.mnt, 1), 0, "FUSE mount");
-	CHILD_OK(setrlimit(RLIMIT_NOFILE, &rl) == 0, "setrlimit");
-	for (i = 0; i < 8; i++) {
-		id = backing_open(s.fs.devfd, path, O_RDONLY);
-		CHILD_EQ(id > 0 ? 0 : id, 0, "FUSE_DEV_IOC_BACKING_OPEN");
-		set_id(&s, i, id);
-	}
-	CHILD_EQ(backing_open(s.fs.devfd, path, O_RDONLY), -EMFILE, "9th id");
-	/* A file in passthrough mode, left open */
+	fill_limit(&p, &s, "fuse_userns_dead", 8);
 	path_of(path, sizeof(path), p.mnt, "f3");
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	CHILD_OK(fd >= 0, "open of the FUSE file");
@@ -646,24 +654,13 @@ static void fill_and_wait(void *arg)
 	_exit(1);
 }
 
-/* The limit is all free again: 8 ids */
+/* The limit is all free again */
 static void fill_again(void *arg)
 {
-	struct rlimit rl = { .rlim_cur = 8, .rlim_max = 8 };
 	struct userns_server s = { };
-	char path[256];
 	struct place p;
-	int i, id;
 
-	CHILD_EQ(make_place(&p, "fuse_userns_dead"), 0, "tmpfs");
-	path_of(path, sizeof(path), p.lower, "f0");
-	CHILD_EQ(create_file(path, "x", 0644), 0, "lower/f0");
-	CHILD_EQ(serve(&s, p.mnt, 1), 0, "FUSE mount");
-	CHILD_OK(setrlimit(RLIMIT_NOFILE, &rl) == 0, "setrlimit");
-	for (i = 0; i < 8; i++) {
-		id = backing_open(s.fs.devfd, path, O_RDONLY);
-		CHILD_EQ(id > 0 ? 0 : id, 0, "FUSE_DEV_IOC_BACKING_OPEN after the server died");
-	}
+	fill_limit(&p, &s, "fuse_userns_dead", 8);
 	_exit(0);
 }
 
@@ -712,7 +709,7 @@ static void no_access(void *arg)
 
 	path_of(path, sizeof(path), f->dir, "secret");
 	CHILD_EQ(read_file(path, buf, sizeof(buf)), -EACCES, "the server reads root's secret");
-	CHILD_EQ(backing_open(s.fs.devfd, path, O_PATH), -EBADF,
+	CHILD_EQ(fuse_backing_open_flags(s.fs.devfd, path, O_PATH), -EBADF,
 		 "FUSE_DEV_IOC_BACKING_OPEN of an O_PATH fd of secret");
 	{
 		struct fuse_backing_map map = { .fd = f->secret_fd };
@@ -722,7 +719,7 @@ static void no_access(void *arg)
 	}
 
 	path_of(path, sizeof(path), f->dir, "ro");
-	id = backing_open(s.fs.devfd, path, O_RDONLY);
+	id = fuse_backing_open_flags(s.fs.devfd, path, O_RDONLY);
 	CHILD_EQ(id > 0 ? 0 : id, 0, "FUSE_DEV_IOC_BACKING_OPEN of an O_RDONLY fd of ro");
 	set_id(&s, 1, id);
 	path_of(path, sizeof(path), p.mnt, "f1");
@@ -731,7 +728,7 @@ static void no_access(void *arg)
 	CHILD_EQ(fd < 0 ? -errno : fd, -EIO, "open of ro for writing through passthrough");
 
 	path_of(path, sizeof(path), f->dir, "log");
-	id = backing_open(s.fs.devfd, path, O_WRONLY | O_APPEND);
+	id = fuse_backing_open_flags(s.fs.devfd, path, O_WRONLY | O_APPEND);
 	CHILD_EQ(id > 0 ? 0 : id, 0, "FUSE_DEV_IOC_BACKING_OPEN of log, append-only");
 	set_id(&s, 2, id);
 	path_of(path, sizeof(path), p.mnt, "f2");
@@ -740,7 +737,7 @@ static void no_access(void *arg)
 	CHILD_EQ(fd < 0 ? -errno : fd, -EIO, "open of log for appending through passthrough");
 
 	path_of(path, sizeof(path), f->dir, "imm");
-	id = backing_open(s.fs.devfd, path, O_RDONLY);
+	id = fuse_backing_open_flags(s.fs.devfd, path, O_RDONLY);
 	CHILD_EQ(id > 0 ? 0 : id, 0, "FUSE_DEV_IOC_BACKING_OPEN of imm, immutable");
 	set_id(&s, 3, id);
 	path_of(path, sizeof(path), p.mnt, "f3");
@@ -789,7 +786,7 @@ TEST_F(userns, no_access_gained)
 
 	/* A guard: root may, through an O_PATH fd too */
 	ASSERT_EQ(serve(&s, p.mnt, 1), 0);
-	id = backing_open(s.fs.devfd, path, O_PATH);
+	id = fuse_backing_open_flags(s.fs.devfd, path, O_PATH);
 	ASSERT_GT(id, 0);
 	set_id(&s, 0, id);
 	path_of(path, sizeof(path), p.mnt, "f0");
@@ -827,13 +824,13 @@ static void depth_bounded(void *arg)
 	CHILD_EQ(create_file(x, "x", 0644), 0, "overlayfs file");
 
 	CHILD_EQ(serve(&d2, p.mnt, 2), 0, "FUSE mount of depth 2");
-	id = backing_open(d2.fs.devfd, x, O_RDONLY);
+	id = fuse_backing_open_flags(d2.fs.devfd, x, O_RDONLY);
 	CHILD_EQ(id > 0 ? 0 : id, 0, "overlayfs file on FUSE of depth 2");
 	CHILD_EQ(serve(&d1, m1, 1), 0, "FUSE mount of depth 1");
-	CHILD_EQ(backing_open(d1.fs.devfd, x, O_RDONLY), -ELOOP,
+	CHILD_EQ(fuse_backing_open_flags(d1.fs.devfd, x, O_RDONLY), -ELOOP,
 		 "overlayfs file on FUSE of depth 1");
 	CHILD_EQ(serve(&d3, m3, 3), 0, "FUSE mount of depth 3");
-	CHILD_EQ(backing_open(d3.fs.devfd, x, O_RDONLY), -EPERM,
+	CHILD_EQ(fuse_backing_open_flags(d3.fs.devfd, x, O_RDONLY), -EPERM,
 		 "FUSE of depth 3 (no passthrough negotiated)");
 
 	/* Nothing on top of depth 2 */
@@ -844,7 +841,7 @@ static void depth_bounded(void *arg)
 	path_of(x, sizeof(x), p.mnt, "f9");
 	fd = open(x, O_RDONLY | O_CLOEXEC);
 	CHILD_OK(fd >= 0, "open of a FUSE file");
-	CHILD_EQ(backing_open(self_srv->fs.devfd, x, O_RDONLY), -ELOOP,
+	CHILD_EQ(fuse_backing_open_flags(self_srv->fs.devfd, x, O_RDONLY), -ELOOP,
 		 "a FUSE file on its own filesystem");
 	_exit(0);
 }
@@ -865,27 +862,18 @@ struct two_ids {
  */
 static void limit_two_uids(void *arg)
 {
-	struct rlimit rl = { .rlim_cur = 32, .rlim_max = 32 };
 	struct two_ids *t = arg;
 	struct userns_server s = { };
 	char path[256], c;
 	struct place p;
-	int i, id;
 
 	CHILD_EQ(write(t->ready[1], "x", 1), 1, "pipe");
 	CHILD_EQ(read(t->go[0], &c, 1), 1, "wait for the maps");
-	CHILD_EQ(make_place(&p, "fuse_userns_uids"), 0, "tmpfs");
-	path_of(path, sizeof(path), p.lower, "f0");
-	CHILD_EQ(create_file(path, "x", 0644), 0, "lower/f0");
-	CHILD_EQ(serve(&s, p.mnt, 1), 0, "FUSE mount");
-	CHILD_OK(setrlimit(RLIMIT_NOFILE, &rl) == 0, "setrlimit");
-	for (i = 0; i < 32; i++) {
-		id = backing_open(s.fs.devfd, path, O_RDONLY);
-		CHILD_EQ(id > 0 ? 0 : id, 0, "FUSE_DEV_IOC_BACKING_OPEN");
-	}
-	CHILD_EQ(backing_open(s.fs.devfd, path, O_RDONLY), -EMFILE, "33rd id as uid 0");
+	fill_limit(&p, &s, "fuse_userns_uids", 32);
 	CHILD_OK(setresuid(1, 0, 0) == 0, "setresuid(1, 0, 0)");
-	CHILD_EQ(backing_open(s.fs.devfd, path, O_RDONLY), -EMFILE, "33rd id as real uid 1");
+	path_of(path, sizeof(path), p.lower, "f0");
+	CHILD_EQ(fuse_backing_open_flags(s.fs.devfd, path, O_RDONLY), -EMFILE,
+		 "over the limit as real uid 1");
 	_exit(0);
 }
 
@@ -963,7 +951,7 @@ static void *race_storm(void *arg)
 
 	for (;;) {
 		int n = rand_r(&seed) % MAX_FILES;
-		int id = backing_open(r->s.fs.devfd, r->lower_f, O_RDONLY);
+		int id = fuse_backing_open_flags(r->s.fs.devfd, r->lower_f, O_RDONLY);
 		int old;
 
 		if (id <= 0)
@@ -1102,10 +1090,10 @@ static void userns_race(void *arg)
 	/* All gone: the count is 0, the limit exact */
 	CHILD_EQ(serve(&s, p.mnt, 1), 0, "FUSE mount");
 	for (i = 0; i < RACE_LIMIT; i++) {
-		id = backing_open(s.fs.devfd, r.lower_f, O_RDONLY);
+		id = fuse_backing_open_flags(s.fs.devfd, r.lower_f, O_RDONLY);
 		CHILD_EQ(id > 0 ? 0 : id, 0, "FUSE_DEV_IOC_BACKING_OPEN after the race");
 	}
-	CHILD_EQ(backing_open(s.fs.devfd, r.lower_f, O_RDONLY), -EMFILE, "one over the limit");
+	CHILD_EQ(fuse_backing_open_flags(s.fs.devfd, r.lower_f, O_RDONLY), -EMFILE, "one over the limit");
 	_exit(0);
 }
 
