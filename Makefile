@@ -101,7 +101,7 @@ kernel-base: deps
 	@$(H)/build.sh kernel $(LINUX_BASE) $(OBJ_BASE)
 
 # The main series alone, without the RFC on top (patches/linux/rfc-userns/)
-kernel-v2: deps
+kernel-v2: kernel
 	@$(H)/mktree.sh linux $(LINUX) $(LINUX_V2) rfc-userns-base
 	@$(H)/build.sh kernel $(LINUX_V2) $(OBJ_V2)
 

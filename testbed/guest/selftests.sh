@@ -62,7 +62,7 @@ kselftest() {
 	if must_fail "$prog"; then
 		grep -E '^ok [0-9]+ ' "$tap" | sed "s/^/# holds on the $kernel kernel too: /"
 		[ "$f" -gt 0 ] && [ "$s" = 0 ]
-		result $? "$prog $* fails on the $kernel kernel, as it must: $f of $((p + f + s)) failed, $s skipped"
+		result $? "$prog${*:+ $*} fails on the $kernel kernel, as it must: $f of $((p + f + s)) failed, $s skipped"
 	else
 		tap_import "$tap"
 		[ $rc = 0 ] || [ $rc = 4 ] || [ "$f" -gt 0 ] || notok "$prog exited with status $rc"

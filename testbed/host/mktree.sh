@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# mktree.sh PROJECT DIR [BASE_DIR]
+# mktree.sh PROJECT DIR [BASE_DIR [REF]]
 #
 # Make DIR a git tree of PROJECT (a project of testbed/projects.conf): a commit
 # "base" holding the pristine upstream source, then one commit per entry of
@@ -141,6 +141,10 @@ unset GIT_INDEX_FILE
 git -C "$dir" tag -f series "$head" >/dev/null
 for part in "${!part_base[@]}"; do
 	git -C "$dir" tag -f "$part-base" "${part_base[$part]}" >/dev/null
+done
+# ... and no tag of a folder that the series no longer has
+for t in $(git -C "$dir" tag -l '*-base'); do
+	[ -n "${part_base[${t%-base}]:-}" ] || git -C "$dir" tag -d "$t" >/dev/null
 done
 # (also when HEAD is right but the files are not: a worktree of the same
 # repository may have moved the branch under this one)

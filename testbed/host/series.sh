@@ -39,6 +39,7 @@ for f in "$TOP"/patches/linux/*/cover-letter.txt; do
 	f=${f%/cover-letter.txt}
 	parts+=("${f##*/}")
 done
+[ ${#parts[@]} -le 1 ] || die "one series on top of the main one is supported, not: ${parts[*]}"
 main_end=series
 [ ${#parts[@]} = 0 ] || main_end=${parts[0]}-base
 
