@@ -136,8 +136,9 @@ void fuse_dev_show_fdinfo(struct seq_file *m, struct file *file)
  * Shows the connection of the file.  A file open in passthrough mode also
  * shows the id under which its backing file is registered now (0 once that
  * id is closed: the backing file is then held by open files alone, and
- * shown nowhere else) and, to a reader privileged like the server, the
- * device, inode number and path of the backing file.
+ * shown nowhere else) and, to a reader with CAP_SYS_ADMIN over the user
+ * namespace of the registrant, the device, inode number and path of the
+ * backing file.
  *
  * The backing file cannot go away meanwhile: it is held by @file, which
  * the caller holds, and by fi->fb, which is only reset when the last file
@@ -162,7 +163,7 @@ void fuse_file_show_fdinfo(struct seq_file *m, struct file *file)
 	 * CAP_SYS_ADMIN over the user namespace of the credentials that
 	 * registered the backing file: the initial one, unless a server
 	 * privileged in a user namespace registered it (see
-	 * fuse_backing_may_register()), whose root then sees it too.
+	 * fuse_backing_may_register()).
 	 * m->file is the fdinfo file, so this judges whoever opened it, not
 	 * whoever reads from it.  Without an audit record: an unprivileged
 	 * lsof or lsfd reads every fdinfo, and not seeing the line is not a

@@ -19,6 +19,7 @@
 #include <linux/capability.h>
 #include <linux/fs.h>
 #include <linux/fuse.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -244,6 +245,15 @@ static int run_userns(int n, void (*fn)(void *), void *arg)
 	return wait_status(start_userns(n, fn, arg));
 }
 
+/* Register @fd on @devfd: the id or -errno */
+static int register_fd(int devfd, int fd)
+{
+	struct fuse_backing_map map = { .fd = fd };
+	int id = ioctl(devfd, FUSE_DEV_IOC_BACKING_OPEN, &map);
+
+	return id < 0 ? -errno : id;
+}
+
 /* The number of backing ids that the fdinfo of @devfd lists, or -1 */
 static int listed_ids(int devfd)
 {
@@ -408,8 +418,9 @@ TEST_F(userns, sysctl_gate)
 	int ok = 0, eperm = -EPERM;
 	char value[16];
 
-	ASSERT_GE(read_file(SYSCTL, value, sizeof(value)), 0)
-		TH_LOG("%s: %s", SYSCTL, strerror(errno));
+	ssize_t n = read_file(SYSCTL, value, sizeof(value));
+
+	ASSERT_GE(n, 0) TH_LOG("%s: %s", SYSCTL, strerror(-n));
 	/* Off by default; an administrator may have turned it on */
 	if (strcmp(self->sysctl_old, "0\n"))
 		TH_LOG("%s was %s", SYSCTL, self->sysctl_old);
@@ -458,8 +469,8 @@ static void limit_exact(void *arg)
 	}
 	CHILD_EQ(fuse_backing_open_flags(a.fs.devfd, path, O_RDONLY), -EMFILE, "17th id on a");
 	CHILD_EQ(fuse_backing_open_flags(b.fs.devfd, path, O_RDONLY), -EMFILE, "17th id on b");
-	printf("# RLIMIT_NOFILE 16: 10 ids on one connection, 6 on another, the 17th: %s\n",
-	       strerror(EMFILE));
+	printf("# RLIMIT_NOFILE 16: 10 ids on one connection, 6 on another, %s: %s\n",
+	       "the 17th", strerror(EMFILE));
 	CHILD_EQ(listed_ids(a.fs.devfd), 10, "ids listed in the fdinfo of a");
 	CHILD_EQ(listed_ids(b.fs.devfd), 6, "ids listed in the fdinfo of b");
 
@@ -480,11 +491,23 @@ static void limit_exact(void *arg)
 	id = fuse_backing_open_flags(a.fs.devfd, path, O_RDONLY);
 	CHILD_EQ(id > 0 ? 0 : id, 0, "id after the FUSE file was closed");
 
-	/* A lower limit: the ids stay, no new one */
+	/*
+	 * 12 held, a limit of 8: the ids stay, no new one; 16 again: one
+	 * more.  (The file is opened before: 8 is about the fds of this
+	 * process too.)
+	 */
+	for (i = 1; i < 5; i++)
+		CHILD_EQ(fuse_backing_close(b.fs.devfd, ids_b[i]), 0, "close of an id");
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	CHILD_OK(fd >= 0, "open of lower/f0");
 	rl.rlim_cur = 8;
 	CHILD_OK(setrlimit(RLIMIT_NOFILE, &rl) == 0, "setrlimit 8");
-	CHILD_EQ(fuse_backing_open_flags(b.fs.devfd, path, O_RDONLY), -EMFILE, "id over a lower limit");
-	CHILD_EQ(listed_ids(a.fs.devfd) + listed_ids(b.fs.devfd), 16, "ids kept");
+	CHILD_EQ(register_fd(b.fs.devfd, fd), -EMFILE, "id with 12 held and a limit of 8");
+	CHILD_EQ(listed_ids(a.fs.devfd) + listed_ids(b.fs.devfd), 12, "ids kept");
+	rl.rlim_cur = 16;
+	CHILD_OK(setrlimit(RLIMIT_NOFILE, &rl) == 0, "setrlimit 16");
+	id = register_fd(b.fs.devfd, fd);
+	CHILD_EQ(id > 0 ? 0 : id, 0, "id with 12 held and a limit of 16");
 	_exit(0);
 }
 
@@ -666,8 +689,8 @@ static void fill_again(void *arg)
 
 TEST_F(userns, dead_server_unpins)
 {
-	int ready[2];
-	char c;
+	char path[64], c;
+	int ready[2], ns;
 	pid_t pid;
 
 	ASSERT_EQ(pipe(ready), 0);
@@ -676,11 +699,19 @@ TEST_F(userns, dead_server_unpins)
 	close(ready[1]);
 	if (read(ready[0], &c, 1) != 1)
 		ASSERT_EQ(wait_status(pid), 0) TH_LOG("the server failed");
+	/*
+	 * Keep its user namespace, and so the count of its user, from being
+	 * freed with it: a count left over must show below.
+	 */
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", pid);
+	ns = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_GE(ns, 0);
 	/* The server, its client and their mount namespace go at once */
 	ASSERT_EQ(kill(pid, SIGKILL), 0);
 	ASSERT_EQ(wait_status(pid), SIGKILL);
 	/* Every backing file it held was released: the same user has 8 again */
 	ASSERT_EQ(run_userns(6, fill_again, NULL), 0);
+	close(ns);
 }
 
 /*
@@ -711,12 +742,8 @@ static void no_access(void *arg)
 	CHILD_EQ(read_file(path, buf, sizeof(buf)), -EACCES, "the server reads root's secret");
 	CHILD_EQ(fuse_backing_open_flags(s.fs.devfd, path, O_PATH), -EBADF,
 		 "FUSE_DEV_IOC_BACKING_OPEN of an O_PATH fd of secret");
-	{
-		struct fuse_backing_map map = { .fd = f->secret_fd };
-
-		CHILD_EQ(ioctl(s.fs.devfd, FUSE_DEV_IOC_BACKING_OPEN, &map) < 0 ? -errno : 0,
-			 -EACCES, "FUSE_DEV_IOC_BACKING_OPEN of root's fd of secret");
-	}
+	CHILD_EQ(register_fd(s.fs.devfd, f->secret_fd), -EACCES,
+		 "FUSE_DEV_IOC_BACKING_OPEN of root's fd of secret");
 
 	path_of(path, sizeof(path), f->dir, "ro");
 	id = fuse_backing_open_flags(s.fs.devfd, path, O_RDONLY);
@@ -802,7 +829,7 @@ TEST_F(userns, no_access_gained)
  */
 static void depth_bounded(void *arg)
 {
-	struct userns_server d2 = { }, d1 = { }, d3 = { }, *self_srv = &d2;
+	struct userns_server d2 = { }, d1 = { }, d3 = { };
 	char l[160], u[160], w[160], o[160], t[160], m1[160], m3[160], x[200], opts[600];
 	struct place p;
 	int id, fd;
@@ -833,15 +860,18 @@ static void depth_bounded(void *arg)
 	CHILD_EQ(fuse_backing_open_flags(d3.fs.devfd, x, O_RDONLY), -EPERM,
 		 "FUSE of depth 3 (no passthrough negotiated)");
 
-	/* Nothing on top of depth 2 */
+	/* Nothing on top of depth 2; on top of depth 1, yes */
 	snprintf(opts, sizeof(opts), "lowerdir=%s:%s", p.mnt, l);
 	CHILD_EQ(mount("overlay", t, "overlay", MS_RDONLY, opts) ? -errno : 0, -EINVAL,
 		 "overlayfs on FUSE of depth 2");
+	snprintf(opts, sizeof(opts), "lowerdir=%s:%s", m1, l);
+	CHILD_EQ(mount("overlay", t, "overlay", MS_RDONLY, opts) ? -errno : 0, 0,
+		 "overlayfs on FUSE of depth 1");
 	/* A file of the FUSE filesystem itself */
 	path_of(x, sizeof(x), p.mnt, "f9");
 	fd = open(x, O_RDONLY | O_CLOEXEC);
 	CHILD_OK(fd >= 0, "open of a FUSE file");
-	CHILD_EQ(fuse_backing_open_flags(self_srv->fs.devfd, x, O_RDONLY), -ELOOP,
+	CHILD_EQ(fuse_backing_open_flags(d2.fs.devfd, x, O_RDONLY), -ELOOP,
 		 "a FUSE file on its own filesystem");
 	_exit(0);
 }
@@ -877,15 +907,16 @@ static void limit_two_uids(void *arg)
 	_exit(0);
 }
 
-static void set_maps(pid_t pid, uid_t uid)
+static int set_maps(pid_t pid, uid_t uid)
 {
 	char path[64], map[32];
+	int err;
 
 	snprintf(map, sizeof(map), "0 %u 2", uid);
 	snprintf(path, sizeof(path), "/proc/%d/uid_map", pid);
-	write_file(path, map);
+	err = write_file(path, map);
 	snprintf(path, sizeof(path), "/proc/%d/gid_map", pid);
-	write_file(path, map);
+	return err ? err : write_file(path, map);
 }
 
 /*
@@ -913,12 +944,13 @@ TEST_F(userns, limit_per_user_not_per_uid)
 		limit_two_uids(&t);
 	}
 	ASSERT_GT(pid, 0);
+	close(t.ready[1]);
 	if (read(t.ready[0], &c, 1) == 1)
-		set_maps(pid, uid);
+		EXPECT_EQ(set_maps(pid, uid), 0);
 	ASSERT_EQ(write(t.go[1], "x", 1), 1);
 	ASSERT_EQ(wait_status(pid), 0);
-	/* Another user is not affected */
-	ASSERT_EQ(run_userns(12, register_one, &ok), 0);
+	/* Another user is not affected (not uid + 1, mapped above) */
+	ASSERT_EQ(run_userns(13, register_one, &ok), 0);
 }
 
 /*
@@ -1025,6 +1057,15 @@ static void race_holder(const char *mnt, int ready)
 		pause();
 }
 
+/* A byte from @fd within 60 s: 1, or 0 */
+static int race_ready(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	char c;
+
+	return poll(&pfd, 1, 60000) == 1 && read(fd, &c, 1) == 1;
+}
+
 static pid_t race_fork(void)
 {
 	fflush(stdout);
@@ -1046,7 +1087,6 @@ static void userns_race(void *arg)
 	struct race r = { };
 	struct place p;
 	time_t end;
-	char c;
 
 	CHILD_EQ(make_place(&p, "fuse_userns_race"), 0, "tmpfs");
 	path_of(r.lower_f, sizeof(r.lower_f), p.lower, "f");
@@ -1066,12 +1106,12 @@ static void userns_race(void *arg)
 		CHILD_OK(server >= 0, "fork");
 		if (server == 0)
 			race_server(&r, ready[1]);
-		CHILD_EQ(read(ready[0], &c, 1), 1, "the server's mount");
+		CHILD_EQ(race_ready(ready[0]), 1, "the server's mount");
 		holder = race_fork();
 		CHILD_OK(holder >= 0, "fork");
 		if (holder == 0)
 			race_holder(r.mnt, ready[1]);
-		CHILD_EQ(read(ready[0], &c, 1), 1, "the holder's files");
+		CHILD_EQ(race_ready(ready[0]), 1, "the holder's files");
 		app = race_fork();
 		CHILD_OK(app >= 0, "fork");
 		if (app == 0)
