@@ -1133,7 +1133,8 @@ static void userns_race(void *arg)
 		id = fuse_backing_open_flags(s.fs.devfd, r.lower_f, O_RDONLY);
 		CHILD_EQ(id > 0 ? 0 : id, 0, "FUSE_DEV_IOC_BACKING_OPEN after the race");
 	}
-	CHILD_EQ(fuse_backing_open_flags(s.fs.devfd, r.lower_f, O_RDONLY), -EMFILE, "one over the limit");
+	CHILD_EQ(fuse_backing_open_flags(s.fs.devfd, r.lower_f, O_RDONLY), -EMFILE,
+		 "one over the limit");
 	_exit(0);
 }
 
