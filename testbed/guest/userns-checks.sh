@@ -105,8 +105,8 @@ result $? "lsfd: the app's files and their backing files"
 	grep -q ",$run/lower/name with space.txt\$"
 result $? "lsfd: the server's registered backing files"
 
-echo "# === lsof +D $run/lower"
-"$lsof_obj/lsof" +D "$run/lower" 2>&1 | tee "$out/lsof.txt" | sed 's/^/# /'
+echo "# === lsof -l +D $run/lower"
+"$lsof_obj/lsof" -l +D "$run/lower" 2>&1 | tee "$out/lsof.txt" | sed 's/^/# /'
 [ "$(grep -cE "^sleep +$app .* bk[34] .*\(fuse backing id [0-9]+\)\$" "$out/lsof.txt")" = 2 ]
 result $? "lsof lists the app's two backing files under $run/lower"
 [ "$(grep -cE "^passthrou +$srv .* bk$devfd .*\(fuse backing id [0-9]+\)\$" "$out/lsof.txt")" = 2 ]
@@ -120,8 +120,7 @@ result $? "fuser -m finds the app, which holds no fd on $run/lower"
 
 # Done: the user's processes go (uid $uid is this test's alone), then
 # everything they held: their FUSE mount and its connection
-pkill -KILL -U $uid
-wait "$holder" 2>/dev/null
+{ pkill -KILL -U $uid; wait "$holder"; } 2>/dev/null
 ! pgrep -U $uid >/dev/null && ! grep -qs ' fuse.passthrough_hp ' /proc/[0-9]*/mountinfo
 result $? "the user's processes and their FUSE mount are gone"
 umount "$run" && rmdir "$run"

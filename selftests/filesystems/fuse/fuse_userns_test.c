@@ -58,7 +58,15 @@
 		_exit(1);						\
 	}								\
 } while (0)
-#define CHILD_OK(cond, what) CHILD_EQ((cond) ? 0 : -errno, 0, what)
+/* In a child: @cond holds, or print where (and errno, if set) and exit 1 */
+#define CHILD_OK(cond, what) do {					\
+	if (!(cond)) {							\
+		printf("# %s:%d: %s: false%s%s\n", __FILE__, __LINE__,	\
+		       what, errno ? ": " : "", errno ? strerror(errno) : ""); \
+		fflush(stdout);						\
+		_exit(1);						\
+	}								\
+} while (0)
 
 /*
  * A server whose root holds the files "f0" .. "f63"; FUSE_OPEN of fN is
@@ -629,6 +637,27 @@ TEST_F(userns, fdinfo_shows_userns_files)
 		_exit(0);
 	}
 	EXPECT_EQ(wait_status(reader), 0);
+	/*
+	 * Nor for a reader with CAP_SYS_ADMIN in a user namespace of its own,
+	 * a sibling of the server's: it reads the fdinfo of its copy of the
+	 * FUSE file (opened after the unshare: the opener is judged).
+	 */
+	fflush(stdout);
+	reader = fork();
+	if (reader == 0) {
+		int pidfd = syscall(SYS_pidfd_open, pid, 0);
+		int fd = pidfd < 0 ? -1 : syscall(SYS_pidfd_getfd, pidfd, fds[1], 0);
+
+		CHILD_OK(fd >= 0, "pidfd_getfd of the FUSE file");
+		CHILD_OK(unshare(CLONE_NEWUSER) == 0, "unshare(CLONE_NEWUSER)");
+		snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+		CHILD_OK(read_file(path, buf, sizeof(buf)) > 0, "fdinfo in a sibling namespace");
+		CHILD_OK(strstr(buf, "\nfuse_backing_id:\t"), "fuse_backing_id for any reader");
+		CHILD_OK(!strstr(buf, "\nfuse_backing_file:\t"),
+			 "no fuse_backing_file for CAP_SYS_ADMIN in a sibling namespace");
+		_exit(0);
+	}
+	EXPECT_EQ(wait_status(reader), 0);
 	ASSERT_EQ(write(sh.resume[1], "x", 1), 1);
 	ASSERT_EQ(wait_status(pid), 0);
 }
@@ -720,7 +749,8 @@ TEST_F(userns, dead_server_unpins)
  * The server may register only what it may open itself, and passthrough
  * opens them only as it could open them itself: never beyond the access
  * of the registered fd that it may not have, never for writing an
- * append-only or immutable file.
+ * append-only or immutable file; beyond the fd, what it may do itself (a
+ * positive control: its own file, registered read-only, is written).
  */
 struct files_of_root {
 	char dir[128];
@@ -731,7 +761,7 @@ static void no_access(void *arg)
 {
 	struct files_of_root *f = arg;
 	struct userns_server s = { };
-	char path[256], buf[64];
+	char path[256], f4[256], buf[64];
 	struct place p;
 	int id, fd;
 
@@ -770,6 +800,20 @@ static void no_access(void *arg)
 	path_of(path, sizeof(path), p.mnt, "f3");
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	CHILD_EQ(fd < 0 ? -errno : fd, -EIO, "open of imm for writing through passthrough");
+
+	/* A positive control: beyond the fd, what the server may do itself */
+	path_of(path, sizeof(path), p.lower, "mine");
+	CHILD_EQ(create_file(path, "mine", 0644), 0, "the server's own file");
+	id = fuse_backing_open_flags(s.fs.devfd, path, O_RDONLY);
+	CHILD_EQ(id > 0 ? 0 : id, 0, "FUSE_DEV_IOC_BACKING_OPEN of an O_RDONLY fd of mine");
+	set_id(&s, 4, id);
+	path_of(f4, sizeof(f4), p.mnt, "f4");
+	fd = open(f4, O_RDWR | O_CLOEXEC);
+	CHILD_OK(fd >= 0, "open of mine for writing through passthrough");
+	CHILD_EQ(pwrite(fd, "MINE", 4, 0), 4, "write of mine through passthrough");
+	close(fd);
+	CHILD_EQ(read_file(path, buf, sizeof(buf)), 4, "read of mine");
+	CHILD_OK(!strcmp(buf, "MINE"), "mine as written through passthrough");
 	_exit(0);
 }
 
@@ -1042,28 +1086,38 @@ static void race_apps(const char *mnt)
 		pause();
 }
 
-/* A holder: keeps some files open across the server's death */
+/*
+ * A holder: keeps some files open across the server's death, and says how
+ * many (an open fails when the storm has just closed its id)
+ */
 static void race_holder(const char *mnt, int ready)
 {
-	char path[300];
+	char path[300], held = 0;
 	int i;
 
 	for (i = 0; i < MAX_FILES; i += 8) {
 		snprintf(path, sizeof(path), "%s/f%d", mnt, i);
-		open(path, O_RDONLY | O_CLOEXEC);
+		if (open(path, O_RDONLY | O_CLOEXEC) >= 0)
+			held++;
 	}
-	CHILD_EQ(write(ready, "x", 1), 1, "pipe");
+	CHILD_EQ(write(ready, &held, 1), 1, "pipe");
 	for (;;)
 		pause();
 }
 
-/* A byte from @fd within 60 s: 1, or 0 */
-static int race_ready(int fd)
+/* A byte from @fd within 60 s: 1 (and the byte in *@c), or 0 */
+static int race_ready_byte(int fd, char *c)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	return poll(&pfd, 1, 60000) == 1 && read(fd, c, 1) == 1;
+}
+
+static int race_ready(int fd)
+{
 	char c;
 
-	return poll(&pfd, 1, 60000) == 1 && read(fd, &c, 1) == 1;
+	return race_ready_byte(fd, &c);
 }
 
 static pid_t race_fork(void)
@@ -1081,10 +1135,11 @@ static int race_kill(pid_t pid)
 static void userns_race(void *arg)
 {
 	struct rlimit rl = { .rlim_cur = RACE_LIMIT, .rlim_max = RACE_LIMIT };
-	int seconds = *(int *)arg, gen, i, id, ready[2], *over_limit;
+	int seconds = *(int *)arg, gen, i, id, ready[2], *over_limit, held = 0;
 	struct userns_server s = { };
 	pid_t server, app, holder;
 	struct race r = { };
+	char n;
 	struct place p;
 	time_t end;
 
@@ -1111,7 +1166,8 @@ static void userns_race(void *arg)
 		CHILD_OK(holder >= 0, "fork");
 		if (holder == 0)
 			race_holder(r.mnt, ready[1]);
-		CHILD_EQ(race_ready(ready[0]), 1, "the holder's files");
+		CHILD_EQ(race_ready_byte(ready[0], &n), 1, "the holder's files");
+		held += n;
 		app = race_fork();
 		CHILD_OK(app >= 0, "fork");
 		if (app == 0)
@@ -1124,8 +1180,9 @@ static void userns_race(void *arg)
 		CHILD_EQ(race_kill(server), 0, "a server's death");
 		CHILD_EQ(race_kill(holder), 0, "a holder's death");
 	}
-	printf("# %d servers\n", gen);
+	printf("# %d servers, %d files held across their deaths\n", gen, held);
 	CHILD_EQ(*over_limit, 0, "fdinfo lists over the limit");
+	CHILD_EQ(held > 0, 1, "files held across a server's death");
 
 	/* All gone: the count is 0, the limit exact */
 	CHILD_EQ(serve(&s, p.mnt, 1), 0, "FUSE mount");
