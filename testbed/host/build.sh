@@ -65,10 +65,12 @@ kernel() {
 	# One line every 20 s: files compiled so far, of about how many a full
 	# build of this configuration compiles (learnt from the last full build).
 	total=$(cat "$CACHE/kernel-files" 2>/dev/null || echo 1450)
-	("${mk[@]}" bzImage >"$obj/build.log" 2>&1; echo $? >"$obj/.rc") &
+	rm -f "$obj/.rc" # (an earlier test bed's status file, never to be read)
+	"${mk[@]}" bzImage >"$obj/build.log" 2>&1 &
 	pid=$!
 	while kill -0 $pid 2>/dev/null; do
-		sleep 20
+		sleep 1
+		[ $((($(date +%s) - start) % 20)) = 0 ] || continue
 		n=$(grep -c '^  CC ' "$obj/build.log" 2>/dev/null || true)
 		pct=$((n * 100 / total))
 		[ $pct -le 99 ] || pct=99
@@ -76,11 +78,12 @@ kernel() {
 		kill -0 $pid 2>/dev/null &&
 			note "$(printf '%4ss [%-20s] %3s%%  %s of ~%s files' "$(($(date +%s) - start))" "$bar" "$pct" "$n" "$total")"
 	done
-	wait $pid || true
-	rc=$(cat "$obj/.rc")
+	# make's own status: bash keeps it for the job until this wait
+	rc=0
+	wait $pid || rc=$?
 	if [ "$rc" != 0 ]; then
 		grep -E 'error|Error' "$obj/build.log" | head -20 >&2
-		die "kernel build failed (rc $rc), see $obj/build.log"
+		die "kernel build failed (make exited with $rc), see $obj/build.log"
 	fi
 	n=$(grep -c '^  CC ' "$obj/build.log" || true)
 	[ "$n" -lt 1000 ] || echo "$n" >"$CACHE/kernel-files"
