@@ -152,8 +152,8 @@ series: kernel
 	@$(H)/series.sh $(LINUX) $(OUT)/series $(BUILD)/series-verify
 
 # --- checks: boot a kernel, run a guest script, judge its results.tap -----------
-# (the guest's shell reads the arguments again: quoted twice)
-USERNS_TOOLS = "USERNS_TOOLS='$(FUSE_OBJ) $(UL_OBJ) $(LSOF_OBJ) $(PSMISC_OBJ)'"
+# (boot() quotes each word again for the guest's shell)
+USERNS_TOOLS = "USERNS_TOOLS=$(FUSE_OBJ) $(UL_OBJ) $(LSOF_OBJ) $(PSMISC_OBJ)"
 check: selftests lsfd libfuse lsof psmisc checkpatch check-v2
 	@VM_OVERLAYS="$(SUITE_TREES)" $(H)/check.sh check $(OBJ)/arch/x86/boot/bzImage $(BUILD)/vm-check \
 		UL_SRC=$(UL) UL_OBJ=$(UL_OBJ) FUSE_SRC=$(LIBFUSE) FUSE_OBJ=$(FUSE_OBJ) \

@@ -81,20 +81,71 @@ worktree_at() {
 	git -C "$dir" checkout -q -f --detach "$commit"
 }
 
+# run_limited SECONDS LOG COMMAND...: run COMMAND in a session (and process
+# group) of its own, its output to LOG and to stdout.  At SECONDS, or when
+# this script is interrupted, the whole group gets SIGTERM, and SIGKILL 10 s
+# later: a child that keeps the output open (QEMU under vng) cannot outlive
+# it.  Returns COMMAND's status, 124 when it ran out of time.
+run_limited() {
+	local limit=$1 log=$2 pid pgid tailpid waited=0 rc=0 status=0
+	shift 2
+	: >"$log"
+	setsid "$@" </dev/null >"$log" 2>&1 &
+	pid=$!
+	# setsid forks (and the group is not $pid) only in a process group
+	# leader, which a background job of a script is not
+	pgid=$(ps -o pgid= -p "$pid" | tr -d ' ') || true # (none: it ended already)
+	[ -z "$pgid" ] || [ "$pgid" = "$pid" ] || {
+		kill "$pid"
+		die "run_limited: $1 is not in a process group of its own"
+	}
+	tail -n +1 -f --pid="$pid" "$log" &
+	tailpid=$!
+	# shellcheck disable=SC2064 # the group is known now
+	trap "kill_group $pid; exit 130" INT TERM
+	while kill -0 "$pid" 2>/dev/null && [ "$waited" -lt "$limit" ]; do
+		sleep 1
+		waited=$((waited + 1))
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill_group "$pid"
+		rc=124
+	fi
+	wait "$pid" || status=$?
+	[ $rc = 124 ] || rc=$status
+	trap - INT TERM
+	wait "$tailpid" 2>/dev/null || true
+	return $rc
+}
+# kill_group PGID: SIGTERM to the process group PGID, SIGKILL after 10 s
+kill_group() {
+	local waited=0
+	kill -TERM -- "-$1" 2>/dev/null || return 0
+	while [ $waited -lt 10 ]; do
+		kill -0 -- "-$1" 2>/dev/null || return 0
+		sleep 1
+		waited=$((waited + 1))
+	done
+	kill -KILL -- "-$1" 2>/dev/null || true
+}
+
 # boot BZIMAGE OUTDIR COMMAND...: boot BZIMAGE under QEMU (TCG: KVM is not
 # usable on these machines) with virtme-ng, the host's root filesystem
 # read-only over 9p, OUTDIR (and the folders in $VM_RWDIRS) writable at the
 # same path, the folders in $VM_OVERLAYS writable for the guest alone (an
 # overlay in its memory, gone at power-off: for test suites that write into
-# their build tree, as lsof's and psmisc's do), and run COMMAND as root
-# inside, from the top of this checkout.  Only /tmp, /var, /etc, /usr, ...
-# have such an overlay by default: a build folder elsewhere (CI's) is
-# read-only in the guest.
+# their build tree, as lsof's and psmisc's do), and run COMMAND (its words
+# quoted for the guest's shell; VAR=VALUE words first) as root inside, from
+# the top of this checkout.  Only /tmp, /var, /etc, /usr, ... have such an
+# overlay by default: a build folder elsewhere (CI's) is read-only in the
+# guest.
 # The console goes to OUTDIR/console.log and to stdout.  Returns COMMAND's
 # status (written by the guest to OUTDIR/status: vng's own exit status does
-# not always carry it).  VM_CPUS, VM_MEMORY, VM_TIMEOUT override the defaults.
+# not always carry it), 124 when the guest did not end within VM_TIMEOUT
+# seconds (QEMU is then killed).  VM_CPUS, VM_MEMORY, VM_TIMEOUT override
+# the defaults.
 boot() {
-	local image=$1 outdir=$2 rw d start rc
+	local image=$1 outdir=$2 rw d start rc limit=${VM_TIMEOUT:-1800} cmd
 	shift 2
 	[ -f "$image" ] || die "no kernel image $image"
 	command -v vng >/dev/null || die "virtme-ng missing (make deps installs it)"
@@ -110,13 +161,21 @@ boot() {
 		[ -d "$d" ] || die "no folder $d to give the guest an overlay on"
 		rw+=(--overlay-rwdir "$(cd "$d" && pwd)")
 	done
-	stage "boot $image in QEMU (TCG) and run: $*"
+	cmd=$(printf '%q ' "$@")
+	# (backslash escapes only: the guest's shell may not read bash's $'...')
+	[[ "$cmd" != *"\$'"* ]] || die "boot: a word of the guest command holds a control character: $cmd"
+	stage "boot $image in QEMU (TCG) and run: $cmd"
 	start=$(date +%s)
-	timeout --foreground "${VM_TIMEOUT:-1800}" \
+	rc=0
+	run_limited "$limit" "$outdir/console.log" \
 		vng --run "$image" --disable-kvm --force-9p --user root \
 		    --cpus "${VM_CPUS:-2}" --memory "${VM_MEMORY:-2G}" \
-		    "${rw[@]}" --cwd "$TOP" --exec "cd $TOP && { $*; }; echo \$? > $outdir/status" \
-		    </dev/null 2>&1 | tee "$outdir/console.log"
+		    "${rw[@]}" --cwd "$TOP" \
+		    --exec "cd $(printf %q "$TOP") && { $cmd; }; echo \$? >$(printf %q "$outdir/status")" || rc=$?
+	if [ $rc = 124 ]; then
+		note "guest killed after ${limit}s (VM_TIMEOUT): it had not finished; see $outdir/console.log"
+		return 124
+	fi
 	rc=$(cat "$outdir/status" 2>/dev/null || echo 255)
 	note "guest finished in $(($(date +%s) - start))s with status $rc"
 	return "$rc"
