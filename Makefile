@@ -86,7 +86,7 @@ deps:
 	@$(H)/install-deps.sh
 
 sources: deps
-	@$(H)/fetch-sources.sh
+	@$(H)/fetch-sources.sh --update
 
 check-fresh: deps
 	@$(H)/check-fresh.sh $(BUILD)/check-fresh

@@ -11,8 +11,9 @@
 #     under its real version;
 #  3. the next make command imports nothing and finds the same tree and a
 #     working base worktree;
-#  4. when Debian moves on (a new version record), the tree is imported once
-#     more and its base worktree is made anew, not left dangling.
+#  4. when the pin moves (testbed/sources.pin: here a copy, with a version of
+#     the same file renamed), the tree is imported once more and its base
+#     worktree is made anew, not left dangling.
 # The kernel and util-linux trees take the same path with bigger tarballs.
 
 source "$(dirname "$0")/lib.sh"
@@ -21,7 +22,9 @@ work=${1:?usage: check-fresh.sh WORKDIR}
 rm -rf "$work"
 mkdir -p "$work"
 work=$(cd "$work" && pwd)
-export FUSEVIS_CACHE=$work/cache FUSEVIS_BUILD=$work/build
+export FUSEVIS_CACHE=$work/cache FUSEVIS_BUILD=$work/build FUSEVIS_PINS=$work/sources.pin
+cp "$TOP/testbed/sources.pin" "$FUSEVIS_PINS"
+PINS=$FUSEVIS_PINS
 DL=$FUSEVIS_CACHE/dl
 tree=$FUSEVIS_BUILD/libfuse base_tree=$FUSEVIS_BUILD/libfuse-base
 n=0 failed=0
@@ -51,11 +54,19 @@ check "the next make command imports nothing and finds the same tree" $?
 [ "$(git -C "$base_tree" rev-parse HEAD)" = "$(git -C "$tree" rev-parse "base-$version^{commit}")" ]
 check "the base worktree is at the base commit" $?
 
-sed -i "s/^SRC_VERSION=.*/SRC_VERSION=$version+fresh1/" "$DL/libfuse.source"
+# The pin moves (the same file under a new version), and so does the
+# record of what was fetched for it
+read -r _ sha file <<<"$(pin libfuse)"
+sed -i "s/^libfuse .*/libfuse $version+fresh1 $sha $file/" "$PINS"
+{
+	grep -vE '^SRC_(VERSION|PIN)=' "$DL/libfuse.source"
+	printf 'SRC_VERSION=%q\nSRC_PIN=%q\n' "$version+fresh1" "$version+fresh1 $sha $file"
+} >"$work/libfuse.source"
+mv "$work/libfuse.source" "$DL/libfuse.source"
 mktree "$work/4-moved.log"
 [ "$(imports "$work/4-moved.log")" = 1 ] &&
 	[ "$(git -C "$base_tree" rev-parse HEAD)" = "$(git -C "$tree" rev-parse "base-$version+fresh1^{commit}")" ] &&
-	[ -z "$(git -C "$tree" worktree list --porcelain | grep prunable)" ]
+	! git -C "$tree" worktree list --porcelain | grep -q prunable
 check "a new version is imported once, and the base worktree is made anew" $?
 
 note "$n checks in $(($(date +%s) - start)) s, $failed failed (logs in $work)"

@@ -2,19 +2,30 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # fetch-sources.sh [NAME...]
+# fetch-sources.sh --update [NAME...]
 #
-# Fetch upstream sources and tools named in testbed/projects.conf from
+# Fetch the upstream sources and tools named in testbed/projects.conf from
 # Debian's archive, with a private apt configuration (own sources.list and
-# state under $CACHE/apt); the machine's apt sources are never touched.
-# For each NAME, the newest version of its series is fetched and recorded in
-# $DL/NAME.source (SRC_VERSION, SRC_PACKAGE, SRC_FILE), written only once the
-# file is complete.  Scripts do not call this directly: upstream_source()
-# in lib.sh does, the first time it needs NAME.  Run by hand (make sources)
-# to move to the newest version Debian serves.
-# Default NAMEs: linux util-linux libfuse.
+# state under $CACHE/apt, the mirror of the machine's own apt sources); the
+# machine's apt sources are never touched.  Each NAME is fetched at the
+# version pinned in testbed/sources.pin, and the download must have the
+# sha256 pinned there; it is then recorded in $DL/NAME.source (SRC_VERSION,
+# SRC_PACKAGE, SRC_FILE, SRC_PIN), written only once the file is complete
+# and checked.  Scripts do not call this directly: upstream_source() in
+# lib.sh does, the first time it needs NAME.
+# With --update (make sources), the newest version of each NAME's series
+# that Debian serves is fetched instead, and its pin rewritten: commit
+# testbed/sources.pin to move the test bed to it.
+# Default NAMEs: every project of testbed/projects.conf.
 
 source "$(dirname "$0")/lib.sh"
 
+update=
+if [ "${1:-}" = --update ]; then
+	update=1
+	shift
+fi
+MIRROR=$(debian_mirror) || exit 1
 APTDIR=$CACHE/apt
 mkdir -p "$APTDIR/etc" "$APTDIR/state/lists/partial" \
 	 "$APTDIR/cache/archives/partial" "$DL"
@@ -32,7 +43,7 @@ APT_OPTS=(-o "Dir::Etc::SourceList=$APTDIR/etc/sources.list"
 	  -o "APT::Sandbox::User=root")
 
 want=("$@")
-[ ${#want[@]} -gt 0 ] || want=(linux util-linux libfuse)
+[ ${#want[@]} -gt 0 ] || mapfile -t want < <(awk '!/^#/ && NF { print $1 }' "$TOP/testbed/projects.conf")
 
 # Refresh the private index at most once an hour.
 stamp=$APTDIR/state/updated
@@ -46,13 +57,10 @@ fi
 # newest VERSIONS SERIES: the newest of VERSIONS (one a line) in SERIES.y
 newest() { grep "^$1\." | sort -V | tail -n 1; }
 
-# orig PKG SERIES: download the newest SERIES.y .orig tarball of source
-# package PKG into $DL; prints "VERSION FILE"
+# orig PKG VERSION: download the .orig tarball of source package PKG at
+# VERSION into $DL; prints its file name
 orig() {
-	local pkg=$1 ver uri name
-	ver=$(apt-cache "${APT_OPTS[@]}" showsrc "$pkg" 2>/dev/null |
-		sed -n 's/^Version: //p' | newest "$2")
-	[ -n "$ver" ] || die "suite $SUITE serves no source $pkg $2.y"
+	local pkg=$1 ver=$2 uri name
 	while read -r uri name _; do
 		uri=${uri//\'/}
 		case "$name" in *.orig.tar.*.asc) continue ;; *.orig.tar.*) ;; *) continue ;; esac
@@ -63,49 +71,85 @@ orig() {
 				die "download of $uri failed"
 			mv "$DL/$name.part" "$DL/$name"
 		fi
-		echo "$ver $DL/$name"
+		echo "$name"
 		return 0
 	done < <(apt-get "${APT_OPTS[@]}" source --print-uris --only-source "$pkg=$ver" 2>/dev/null)
 	die "no .orig tarball found for $pkg $ver"
 }
 
-# deb PKG SERIES: download the candidate .deb of binary package PKG (of
-# SERIES.y unless SERIES is "-") into $DL; prints "VERSION FILE"
+# deb PKG VERSION: download binary package PKG at VERSION into $DL;
+# prints its file name
 deb() {
-	local pkg=$1 ver file
-	ver=$(apt-cache "${APT_OPTS[@]}" policy "$pkg" | sed -n 's/^  Candidate: //p')
-	[ -n "$ver" ] && [ "$ver" != "(none)" ] || die "suite $SUITE serves no $pkg"
-	[ "$2" = - ] || [ -n "$(newest "$2" <<<"$ver")" ] || die "$pkg $ver is not of $2.y"
-	file=$(cd "$DL" && ls "${pkg}_${ver//:/%3a}_"*.deb 2>/dev/null | head -n 1) || true
+	local pkg=$1 ver=$2 file
+	file=$(cd "$DL" && find . -maxdepth 1 -name "${pkg}_${ver//:/%3a}_*.deb" -printf '%f\n' | head -n 1)
 	if [ -z "$file" ]; then
 		(cd "$DL" && apt-get "${APT_OPTS[@]}" -q download "$pkg=$ver" >/dev/null) ||
 			die "download of $pkg $ver failed"
-		file=$(cd "$DL" && ls "${pkg}_${ver//:/%3a}_"*.deb | head -n 1)
+		file=$(cd "$DL" && find . -maxdepth 1 -name "${pkg}_${ver//:/%3a}_*.deb" -printf '%f\n' | head -n 1)
 	fi
-	echo "$ver $DL/$file"
+	echo "$file"
+}
+
+# served PKG KIND: the versions of PKG (a source package for "orig", a
+# binary one for "deb") that the suite serves, one a line
+served() {
+	if [ "$2" = orig ]; then
+		apt-cache "${APT_OPTS[@]}" showsrc "$1" 2>/dev/null | sed -n 's/^Version: //p'
+	else
+		apt-cache "${APT_OPTS[@]}" madison "$1" 2>/dev/null | awk -F' *[|] *' '{ print $2 }'
+	fi
+}
+
+# set_pin NAME VERSION SHA256 FILE: NAME's line of $PINS, changed or added
+set_pin() {
+	local tmp=$PINS.tmp
+	[ -f "$PINS" ] || die "no $PINS"
+	awk -v n="$1" -v line="$(printf '%-12s %-14s %s %s' "$@")" '
+		!/^#/ && $1 == n { print line; done = 1; next } { print }
+		END { if (!done) print line }' "$PINS" >"$tmp"
+	mv "$tmp" "$PINS"
 }
 
 for name in "${want[@]}"; do
 	read -r package series _ <<<"$(project_row "$name")" || die "$name is not in testbed/projects.conf"
 	pkg=${package%:*} kind=${package#*:}
-	if [ "$series" = - ]; then
-		stage "$name: Debian $pkg ($kind), the candidate version"
+	if [ -n "$update" ]; then
+		if [ "$series" = - ]; then
+			ver=$(served "$pkg" "$kind" | sort -V | tail -n 1)
+		else
+			ver=$(served "$pkg" "$kind" | newest "$series" | tail -n 1)
+		fi
+		[ -n "$ver" ] || die "suite $SUITE serves no $pkg of the series $series"
+		stage "$name: Debian $pkg $ver ($kind), the newest that suite $SUITE serves (series $series)"
 	else
-		stage "$name: Debian $pkg ($kind), newest $series.y"
+		read -r ver sha _ <<<"$(pin "$name")"
+		stage "$name: Debian $pkg $ver ($kind), as pinned"
+		served "$pkg" "$kind" | grep -qxF "$ver" ||
+			die "suite $SUITE of $MIRROR no longer serves $pkg $ver, pinned in testbed/sources.pin: 'make sources' moves the pins to what it serves (then commit testbed/sources.pin)"
 	fi
-	read -r ver file <<<"$("$kind" "$pkg" "$series")"
+	file=$("$kind" "$pkg" "$ver")
+	got=$(sha256sum "$DL/$file" | cut -d' ' -f1)
+	if [ -n "$update" ]; then
+		set_pin "$name" "$ver" "$got" "$file"
+		sha=$got
+	elif [ "$got" != "$sha" ]; then
+		mv "$DL/$file" "$DL/$file.mismatch"
+		die "$file from $MIRROR has sha256 $got, not $sha as pinned in testbed/sources.pin (kept as $DL/$file.mismatch)"
+	fi
+	src=$DL/$file
 	if [ "$name" = linux ]; then
 		# The kernel tarball inside linux-source-7.2
-		tarball=$DL/${pkg}_$ver.tar.xz
-		if [ ! -s "$tarball" ]; then
+		src=$DL/${pkg}_$ver.tar.xz
+		if [ ! -s "$src" ]; then
 			rm -rf "$DL/deb.tmp"
-			dpkg-deb -x "$file" "$DL/deb.tmp"
-			mv "$DL/deb.tmp/usr/src/$pkg.tar.xz" "$tarball"
+			dpkg-deb -x "$DL/$file" "$DL/deb.tmp"
+			mv "$DL/deb.tmp/usr/src/$pkg.tar.xz" "$src"
 			rm -rf "$DL/deb.tmp"
 		fi
-		file=$tarball
 	fi
-	printf 'SRC_VERSION=%q\nSRC_PACKAGE=%q\nSRC_FILE=%q\n' "$ver" "$pkg" "$file" >"$DL/$name.source.tmp"
+	printf 'SRC_VERSION=%q\nSRC_PACKAGE=%q\nSRC_FILE=%q\nSRC_PIN=%q\n' "$ver" "$pkg" "$src" \
+		"$ver $sha $file" >"$DL/$name.source.tmp"
 	mv "$DL/$name.source.tmp" "$DL/$name.source"
-	note "$name $ver: $file"
+	note "$name $ver: $src"
 done
+[ -z "$update" ] || git -C "$TOP" diff --stat -- "$PINS" || true

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # SPDX-License-Identifier: GPL-2.0
 # The library of the host side of the test bed (testbed/host/): settings
 # and functions every host script uses; sourced, not run.
@@ -13,13 +14,16 @@ set -euo pipefail
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 HOST=$TOP/testbed/host
 CACHE=${FUSEVIS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/fuse-visibility}
+# shellcheck disable=SC2034 # (used by the scripts that source this file)
 BUILD=${FUSEVIS_BUILD:-$TOP/build}
 DL=$CACHE/dl
+# The exact version and sha256 of every upstream source (make sources moves them)
+PINS=${FUSEVIS_PINS:-$TOP/testbed/sources.pin}
 
-# The Debian suite that carries linux-source-7.2, util-linux 2.42.y and
-# fuse3 3.18.y.  Override with FUSEVIS_SUITE if the archive moves on.
+# The Debian suite that carries the series of testbed/projects.conf.
+# Override with FUSEVIS_SUITE if the archive moves on.
+# shellcheck disable=SC2034 # (used by fetch-sources.sh)
 SUITE=${FUSEVIS_SUITE:-sid}
-MIRROR=${FUSEVIS_MIRROR:-http://deb.debian.org/debian}
 
 stage() { printf '\n==> %s\n' "$*"; }
 note() { printf '    %s\n' "$*"; }
@@ -31,21 +35,45 @@ project_row() {
 		END { exit !found }' "$TOP/testbed/projects.conf"
 }
 
+# debian_mirror: the Debian archive this machine's own apt configuration
+# uses (its first "Origin: Debian" source), or $FUSEVIS_MIRROR
+debian_mirror() {
+	local m=${FUSEVIS_MIRROR:-}
+	# shellcheck disable=SC2016 # (apt's field, not the shell's)
+	[ -n "$m" ] || m=$(apt-get indextargets --format '$(REPO_URI)' \
+		'Origin: Debian' 'Label: Debian' 2>/dev/null | head -n 1)
+	[ -n "$m" ] || die "no Debian archive in this machine's apt sources (apt-get indextargets): set FUSEVIS_MIRROR"
+	echo "${m%/}"
+}
+
+# pin NAME: "VERSION SHA256 FILE" of NAME in $PINS (what the test bed
+# builds: the version of the Debian package, the sha256 and name of the
+# file downloaded from the archive)
+pin() {
+	awk -v n="$1" '!/^#/ && $1 == n { print $2, $3, $4; found = 1 }
+		END { exit !found }' "$PINS" ||
+		die "$1 has no pin in ${PINS#"$TOP/"}: run 'make sources' to pin what Debian serves"
+}
+
 # upstream_source NAME: set SRC_VERSION, SRC_PACKAGE and SRC_FILE (the
-# tarball or .deb) of NAME.  The first call on a machine fetches it from
-# Debian's archive; later ones read the record fetch-sources.sh wrote, so
-# every script of every make command sees the same version.
+# tarball or .deb) of NAME, at its pinned version.  The first call on a
+# machine fetches it from Debian's archive and checks its sha256; later
+# ones read the record fetch-sources.sh wrote, while it names the pin.
 upstream_source() {
-	local rec=$DL/$1.source
-	SRC_VERSION='' SRC_PACKAGE='' SRC_FILE=''
+	local rec=$DL/$1.source want
+	want=$(pin "$1") || exit 1
+	# shellcheck disable=SC2034 # (the results, for the caller)
+	SRC_VERSION='' SRC_PACKAGE='' SRC_FILE='' SRC_PIN=''
 	# shellcheck disable=SC1090
 	[ -s "$rec" ] && source "$rec"
-	if [ -z "$SRC_VERSION" ] || [ ! -s "$SRC_FILE" ]; then
+	if [ "$SRC_PIN" != "$want" ] || [ ! -s "$SRC_FILE" ]; then
 		"$HOST/fetch-sources.sh" "$1" >&2
 		# shellcheck disable=SC1090
 		source "$rec"
 	fi
-	[ -n "$SRC_VERSION" ] && [ -s "$SRC_FILE" ] || die "fetching $1 recorded no source in $rec"
+	if [ "$SRC_PIN" != "$want" ] || [ ! -s "$SRC_FILE" ]; then
+		die "fetching $1 recorded no source in $rec"
+	fi
 }
 
 # to_upstream PROJECT PATH: the upstream path of our file PATH (empty if
