@@ -71,6 +71,8 @@ OBJ_DEBUG_BASE := $(BUILD)/obj-debug-base
 STRESS_SECONDS ?= 60
 H := testbed/host
 TIMINGS := $(BUILD)/timings
+# Every shell script of the test bed (settings: .shellcheckrc)
+LINT_FILES := $(wildcard testbed/host/*.sh testbed/guest/*.sh) .ci/run
 SELFTESTS  := $(BUILD)/selftests
 # Build trees whose test suites write into them (make check there): the
 # guest gets a throw-away overlay on each
@@ -78,7 +80,8 @@ SUITE_TREES := $(LSOF_OBJ) $(PSMISC_OBJ) $(PSMISC_BASE_OBJ)
 
 .PHONY: all check check-base check-v2 kernel-v2 series tree export deps sources kernel \
 	kernel-base selftests checkpatch lsfd check-lsfd libfuse lsof lsof-base psmisc demo \
-	kernel-debug kernel-debug-base check-debug check-debug-base bench time-check check-fresh clean
+	kernel-debug kernel-debug-base check-debug check-debug-base bench time-check check-fresh clean \
+	check-runner lint
 
 all: check
 
@@ -90,6 +93,12 @@ sources: deps
 
 check-fresh: deps
 	@$(H)/check-fresh.sh $(BUILD)/check-fresh
+
+check-runner: deps
+	@$(H)/check-runner.sh $(BUILD)/check-runner
+
+lint: deps
+	@shellcheck $(LINT_FILES) && echo "shellcheck: $(words $(LINT_FILES)) scripts clean"
 
 # --- builds -------------------------------------------------------------------
 kernel: deps

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # SPDX-License-Identifier: GPL-2.0
 #
 # The library of the guest side of the test bed (testbed/guest/): sourced by

@@ -32,9 +32,10 @@ suite() {
 suite "$ul_src" "$ul_obj" patched >"$out/failed-patched"
 suite "$base_src" "$base_obj" stock >"$out/failed-stock"
 for v in patched stock; do
+	mapfile -t failed <"$out/failed-$v"
 	echo "# $v lsfd: $(grep -c '\.\.\. OK' "$out/suite-$v.log") OK," \
 		"$(grep -c '\.\.\. SKIPPED' "$out/suite-$v.log") skipped," \
-		"$(grep -c '\.\.\. FAILED' "$out/suite-$v.log") failed:" $(cat "$out/failed-$v")
+		"$(grep -c '\.\.\. FAILED' "$out/suite-$v.log") failed:" "${failed[@]}"
 done
 
 grep -q 'FUSE passthrough backing files  *\.\.\. OK' "$out/suite-patched.log"

@@ -23,9 +23,11 @@ for n in 1000 10000 100000; do
 	echo "list_reps $n $reps" >>"$out"
 done
 file_reps=1001
-"$bench" file $file_reps >>"$out"
-echo "file_reps $file_reps" >>"$out"
-"$bench" ioctl 10000 3001 >>"$out"
+{
+	"$bench" file $file_reps
+	echo "file_reps $file_reps"
+	"$bench" ioctl 10000 3001
+} >>"$out"
 
 # lsfd with and without the FUSE columns against stock lsfd, on the same
 # processes: a FUSE passthrough server with its app fd, plus everything else.
@@ -44,7 +46,9 @@ ns() {	# ns NAME CMD...: append the wall time of CMD in ns to t[NAME]
 	t[$name]+="$((e - s)) "
 }
 med() {	# med NAME: median of t[NAME]
-	printf '%s\n' ${t[$1]} | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+	local times
+	read -ra times <<<"${t[$1]}"
+	printf '%s\n' "${times[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
 }
 "$ul_base_obj/lsfd" >/dev/null; "$ul_obj/lsfd" >/dev/null	# warm the page cache
 rounds=15
@@ -100,10 +104,12 @@ for n in 0 1000 10000 100000; do
 		ns stock "$ul_base_obj/lsfd" -p "$pid"
 	done
 	lines=$("$ul_obj/lsfd" -p "$pid" -n -o FUSE.BACKING-FILES | grep -c '^[0-9]*,/' || true)
-	echo "lsfd_ids_ns $n $(med lsfd)" >>"$out"
-	echo "lsfd_ids_fdinfo_ns $n $(med fdinfo)" >>"$out"
-	echo "lsfd_ids_stock_ns $n $(med stock)" >>"$out"
-	echo "lsfd_ids_listed $n $lines" >>"$out"
+	{
+		echo "lsfd_ids_ns $n $(med lsfd)"
+		echo "lsfd_ids_fdinfo_ns $n $(med fdinfo)"
+		echo "lsfd_ids_stock_ns $n $(med stock)"
+		echo "lsfd_ids_listed $n $lines"
+	} >>"$out"
 	fd=${HOLD[1]}
 	exec {fd}>&-
 	wait "$HOLD_PID"

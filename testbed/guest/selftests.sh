@@ -149,7 +149,7 @@ if [ -n "${PSMISC_OBJ:-}" ]; then
 		failed() { grep -E '^(FAIL|UNRESOLVED|ERROR):' "$1" | grep -vE 'backing file|FUSE' | sort; }
 		new=$(comm -23 <(failed "$PSMISC_OBJ/testsuite/fuser.sum") \
 			<(failed "$PSMISC_BASE_OBJ/testsuite/fuser.sum"))
-		[ -z "$new" ] || sed 's/^/# new: /' <<<"$new"
+		[ -z "$new" ] || printf '# new: %s\n' "${new//$'\n'/$'\n'# new: }"
 		failed "$PSMISC_BASE_OBJ/testsuite/fuser.sum" | sed 's/^/# fails with stock fuser too: /'
 		[ -z "$new" ]
 		result $? "fuser's other tests: no failure that stock fuser does not have ($(grep -c '^PASS:' "$PSMISC_BASE_OBJ/testsuite/fuser.sum") pass with stock fuser)"

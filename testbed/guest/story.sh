@@ -21,7 +21,7 @@ lsof=$lsof_obj/lsof
 # both to one file (2>&1 below), in order
 fuser="stdbuf -o0 $psmisc_obj/src/fuser"
 heading() { printf '\n\033[1m===== %s\033[0m\n' "$*"; }
-run() { printf '\033[2m# %s\033[0m\n' "$*"; eval "$@"; }
+run() { printf '\033[2m# %s\033[0m\n' "$*"; eval "$*"; }
 
 heading "printed by the ${KERNEL:-booted} kernel: $(uname -r) $(uname -v)"
 demo=/tmp/demo
@@ -53,11 +53,11 @@ heading "cat /proc/$app/fdinfo/4"
 cat /proc/$app/fdinfo/4
 
 devfd=
-for f in /proc/$srv/fd/*; do
+for f in "/proc/$srv/fd/"*; do
 	[ "$(readlink "$f")" = /dev/fuse ] && devfd=${f##*/} && break
 done
 heading "cat /proc/$srv/fdinfo/$devfd   (passthrough_hp's /dev/fuse)"
-cat /proc/$srv/fdinfo/$devfd
+cat "/proc/$srv/fdinfo/$devfd"
 
 heading "lsfd: the app's files, the server's /dev/fuse, and each other's ENDPOINTS"
 run "$lsfd -p '$app $srv' -o COMMAND,PID,FD,NAME,FUSE.BACKING-ID,FUSE.BACKING,ENDPOINTS -Q 'FUSE.CONN > 0 and TYPE == \"REG\"'"

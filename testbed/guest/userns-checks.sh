@@ -53,6 +53,7 @@ echo "a name with a space" >"$run/lower/name with space.txt"
 chown -R $uid:$uid "$run/lower" "$run/mnt" "$run/user"
 
 # The user's server and app, in one user and mount namespace
+# shellcheck disable=SC2016 # the inner bash expands $1, $2, $3 and $!
 timeout 600 setpriv --reuid=$uid --regid=$uid --clear-groups -- unshare -Urm --propagation private -- \
 	bash -c '
 	"$1/example/passthrough_hp" --foreground "$2/lower" "$2/mnt" >"$3/passthrough_hp.log" 2>&1 &
@@ -65,7 +66,7 @@ timeout 600 setpriv --reuid=$uid --regid=$uid --clear-groups -- unshare -Urm --p
 holder=$!
 # (the user writes to its own folder: $out is root's)
 for _ in $(seq 100); do [ -s "$run/user/pids" ] && break; sleep 0.1; done
-srv= app=
+srv='' app=''
 read -r srv app <"$run/user/pids" 2>/dev/null
 sleep 0.5
 cp "$run/user/"* "$out/" 2>/dev/null
@@ -75,21 +76,21 @@ if [ -z "$app" ] || [ ! -d "/proc/$app" ]; then
 	app=0
 fi
 echo "# user $uid in its own user namespace: passthrough_hp pid $srv, app (sleep) pid $app"
-echo "# $(grep -E '^ *[0-9]+ +[0-9]+ +' /proc/$srv/uid_map | head -1 | tr -s ' ')  (uid_map of the server: root inside, $uid outside)"
+echo "# $(grep -E '^ *[0-9]+ +[0-9]+ +' "/proc/$srv/uid_map" | head -1 | tr -s ' ')  (uid_map of the server: root inside, $uid outside)"
 
 check "the app reads through the mount" "hello from an unprivileged server" "$(cat "$out/app-read.txt" 2>/dev/null)"
 
 devfd=
-for f in /proc/$srv/fd/*; do
+for f in "/proc/$srv/fd/"*; do
 	[ "$(readlink "$f")" = /dev/fuse ] && devfd=${f##*/} && break
 done
 echo "# === fdinfo"
-sed 's/^/# /' /proc/$app/fdinfo/3
-sed 's/^/# /' /proc/$srv/fdinfo/$devfd
-grep -qxF "fuse_backing_file:	$run/lower/hello.txt" /proc/$app/fdinfo/3
+sed 's/^/# /' "/proc/$app/fdinfo/3"
+sed 's/^/# /' "/proc/$srv/fdinfo/$devfd"
+grep -qxF "fuse_backing_file:	$run/lower/hello.txt" "/proc/$app/fdinfo/3"
 result $? "the app's fdinfo names its backing file"
-grep -qx "fuse_backing_files:	2" /proc/$srv/fdinfo/$devfd &&
-	grep -qE "^ +[0-9]+: $run/lower/hello.txt\$" /proc/$srv/fdinfo/$devfd
+grep -qx "fuse_backing_files:	2" "/proc/$srv/fdinfo/$devfd" &&
+	grep -qE "^ +[0-9]+: $run/lower/hello.txt\$" "/proc/$srv/fdinfo/$devfd"
 result $? "the server's /dev/fuse fdinfo lists its 2 ids"
 
 echo "# === lsfd"

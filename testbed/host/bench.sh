@@ -53,7 +53,7 @@ run() {
 	done
 
 	stage "bench: table and plot"
-	python3 "$TOP/testbed/bench/report.py" "$out" $timings >"$out/bench.md"
+	python3 "$TOP/testbed/bench/report.py" "$out" ${timings:+"$timings"} >"$out/bench.md"
 	gnuplot "$out/list.gp" || die "gnuplot failed"
 	cat "$out/bench.md"
 	note "table: $out/bench.md, plots: $out/list.png, $out/lsfd.png"

@@ -108,7 +108,7 @@ selftests() {
 	make -s -C "$src/tools/testing/selftests/filesystems/fuse" \
 		OUTPUT="$out" KHDR_INCLUDES="-isystem $obj/usr/include" \
 		"$out/fuse_fdinfo_test" "$out/fuse_fdinfo_stress" "$out/fuse_userns_test"
-	note "built: $(cd "$out" && ls fuse_*test | tr '\n' ' ')"
+	note "built: $(cd "$out" && printf '%s ' fuse_*test)"
 }
 
 uapi() { [ -f "$1/linux/fuse.h" ] || die "no UAPI headers in $1 (build.sh kernel makes them)"; }
@@ -140,12 +140,12 @@ meson_build() {
 lsfd() {
 	local src=$1 obj=$2 o opts=()
 	uapi "$3"
-	for o in $(grep -o "option('build-[a-z0-9_-]*'" "$src/meson_options.txt" | sed "s/option('//; s/'//"); do
+	while IFS= read -r o; do
 		case "$o" in
 		build-lsfd | build-libsmartcols | build-losetup) opts+=("-D$o=enabled") ;;
 		*) opts+=("-D$o=disabled") ;;
 		esac
-	done
+	done < <(grep -o "option('build-[a-z0-9_-]*'" "$src/meson_options.txt" | sed "s/option('//; s/'//")
 	meson_build util-linux "$src" "$obj" lsfd test_mkfds losetup -- \
 		--buildtype=debugoptimized -Dprogram-tests=true -Dc_args="-isystem $3" "${opts[@]}"
 	grep -E 'warning:' "$BUILD/util-linux-build.log" | grep -E 'lsfd-cmd|test_mkfds' | head -20 || true
@@ -168,7 +168,7 @@ libfuse() {
 # against the kernel's UAPI headers when that ran or the flags changed, make
 # TARGETs; the logs go to BUILD/NAME-*.log
 autotools() {
-	local name=$1 src=$2 obj=$3 hdr=$4 want
+	local name=$1 src=$2 obj=$3 hdr=$4 want makefiles
 	shift 4
 	uapi "$hdr"
 	mkdir -p "$obj"
@@ -176,7 +176,8 @@ autotools() {
 	# only), so make rebuilds what changed; no --delete: autoreconf's
 	# output stays.
 	rsync -a --exclude=.git "$src/" "$obj/"
-	want="$(cd "$obj" && cat configure.ac $(find . -name Makefile.am | sort) | sha1sum) -isystem $hdr"
+	mapfile -t makefiles < <(cd "$obj" && find . -name Makefile.am | sort)
+	want="$(cd "$obj" && cat configure.ac "${makefiles[@]}" | sha1sum) -isystem $hdr"
 	if [ "$(cat "$obj/.configured" 2>/dev/null)" != "$want" ]; then
 		stage "$name: autoreconf, configure"
 		(cd "$obj" && autoreconf -fi) >"$BUILD/$name-autoreconf.log" 2>&1 ||

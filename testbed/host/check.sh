@@ -20,8 +20,9 @@ results=$outdir/results.tap
 rm -f "$results"
 boot "$image" "$outdir" "$@" || true
 
-[ -f "$results" ] && grep -qE '^1\.\.[0-9]+$' "$results" ||
+if [ ! -f "$results" ] || ! grep -qE '^1\.\.[0-9]+$' "$results"; then
 	die "$name: the guest wrote no complete $results (see $outdir/console.log)"
+fi
 # TODO results (known failures, not fixed yet) count in none of the three
 read -r passed failed skipped todo <<<"$(awk '/^(not )?ok [0-9]+ .*# TODO/ { t++; next }
 	/^ok [0-9]+ .*# SKIP/ { s++; next } /^ok [0-9]+ / { p++ } /^not ok [0-9]+ / { f++ }

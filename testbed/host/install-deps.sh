@@ -14,6 +14,8 @@ packages=(
 	# kernel build
 	build-essential flex bison bc libelf-dev libssl-dev dwarves ccache
 	cpio rsync kmod file sparse perl python3
+	# the test bed's own scripts (make lint)
+	shellcheck
 	# test bed: QEMU and virtme-ng's dependencies (udev: without it the
 	# guest finds no virtio-serial port and the output is lost)
 	qemu-system-x86 udev busybox-static python3-argcomplete

@@ -46,7 +46,7 @@ main_end=series
 # write RANGE OUT COVER: one mailable series
 write() {
 	local range=$1 out=$2 cover=$3
-	local first prefix subject rcpt=()
+	local first prefix subject rcpt=() patches
 	stage "series: $out ($range)"
 	rm -rf "$out"
 	mkdir -p "$out"
@@ -73,7 +73,8 @@ write() {
 	text = text.replace("*** BLURB HERE ***", body)
 	open(letter, "w").write(text)
 	PY
-	n=$(ls "$out"/0*.patch | wc -l)
+	patches=("$out"/0*.patch)
+	n=${#patches[@]}
 	note "$((n - 1)) patches and a cover letter: $(basename "$letter") \"$subject\""
 }
 
@@ -92,14 +93,14 @@ checkpatch() {
 			continue
 		fi
 		# New files: is MAINTAINERS already covering their path?
-		for f in $(grep -A1 '^--- /dev/null' "$p" | sed -n 's|^+++ b/||p'); do
+		while IFS= read -r f; do
 			if ! (cd "$src" && perl scripts/get_maintainer.pl --no-git --no-rolestats -f "$f" 2>/dev/null) |
 				grep -qv 'linux-kernel@vger.kernel.org'; then
 				note "FAIL: $(basename "$p"): new file $f has no MAINTAINERS entry"
 				bad=1
 				continue 2
 			fi
-		done
+		done < <(grep -A1 '^--- /dev/null' "$p" | sed -n 's|^+++ b/||p')
 		note "ok: $(basename "$p")"
 	done
 	[ $bad = 0 ] || die "checkpatch --strict found problems"
@@ -202,7 +203,7 @@ verify() {
 	}
 	for c in "$base" "${commits[-1]}"; do
 		git -C "$tree" checkout -q -f --detach "$c"
-		tag=head
+		tag='head'
 		[ "$c" = "$base" ] && tag=base
 		# One object with DWARF is enough for pahole
 		"${mk[@]}" KCFLAGS=-g fs/fuse/passthrough.o >"$work/pahole-build-$tag.log" 2>&1 ||
@@ -213,7 +214,9 @@ verify() {
 	for s in fuse_file fuse_backing; do
 		b=$(awk -v s="$s" '$0 ~ "^struct "s" {" {f=1} f && /size:/ {print $3; exit}' "$work/pahole-base.txt" | tr -d ,)
 		h=$(awk -v s="$s" '$0 ~ "^struct "s" {" {f=1} f && /size:/ {print $3; exit}' "$work/pahole-head.txt" | tr -d ,)
-		[ -n "$b" ] && [ -n "$h" ] || die "pahole found no struct $s"
+		if [ -z "$b" ] || [ -z "$h" ]; then
+			die "pahole found no struct $s"
+		fi
 		[ "$(kmalloc_class "$h")" -le "$(kmalloc_class "$b")" ] ||
 			die "struct $s grows from $b to $h bytes, out of kmalloc-$(kmalloc_class "$b")"
 		note "struct $s: $b bytes before, $h bytes after, kmalloc-$(kmalloc_class "$h") (pahole in $work/pahole-{base,head}.txt)"
@@ -221,16 +224,21 @@ verify() {
 	git -C "$tree" checkout -q -f --detach "${commits[-1]}"
 
 	stage "kernel-doc of the C files the series touches"
-	files=$(git -C "$tree" diff --name-only "$base" HEAD -- 'fs/*.c' 'fs/*.h')
+	mapfile -t files < <(git -C "$tree" diff --name-only "$base" HEAD -- 'fs/*.c' 'fs/*.h')
 	kdoc() { (cd "$tree" && perl scripts/kernel-doc -Wall -none "$@" 2>&1) |
 		sed -E 's/:[0-9]+[: ]/: /' | sort -u; }
-	now=$(kdoc $files)
+	now=$(kdoc "${files[@]}")
 	git -C "$tree" checkout -q -f --detach "$base"
-	old=$(kdoc $(for f in $files; do [ -f "$tree/$f" ] && echo "$f"; done))
+	# (those of them the base already has)
+	base_files=()
+	for f in "${files[@]}"; do
+		if [ -f "$tree/$f" ]; then base_files+=("$f"); fi
+	done
+	old=$(kdoc "${base_files[@]}")
 	git -C "$tree" checkout -q -f --detach "${commits[-1]}"
 	new=$(comm -23 <(printf '%s\n' "$now") <(printf '%s\n' "$old") | grep . || true)
 	[ -z "$new" ] || { printf '%s\n' "$new" | sed 's/^/    /'; die "kernel-doc complaints added by the series"; }
-	note "kernel-doc: no new complaint in $(echo $files) ($(printf '%s\n' "$old" | grep -c . || true) old ones)"
+	note "kernel-doc: no new complaint in ${files[*]} ($(printf '%s\n' "$old" | grep -c . || true) old ones)"
 }
 
 write "base..$main_end" "$out" "$TOP/patches/linux/cover-letter.txt"
