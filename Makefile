@@ -81,7 +81,7 @@ SUITE_TREES := $(LSOF_OBJ) $(PSMISC_OBJ) $(PSMISC_BASE_OBJ)
 .PHONY: all check check-base check-v2 kernel-v2 series tree export deps sources kernel \
 	kernel-base selftests checkpatch lsfd check-lsfd libfuse lsof lsof-base psmisc demo \
 	kernel-debug kernel-debug-base check-debug check-debug-base bench time-check check-fresh clean \
-	check-runner lint
+	check-runner lint check-export
 
 all: check
 
@@ -96,6 +96,9 @@ check-fresh: deps
 
 check-runner: deps
 	@$(H)/check-runner.sh $(BUILD)/check-runner
+
+check-export: deps
+	@$(H)/check-export.sh
 
 lint: deps
 	@shellcheck $(LINT_FILES) && echo "shellcheck: $(words $(LINT_FILES)) scripts clean"
