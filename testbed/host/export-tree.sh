@@ -66,14 +66,14 @@ for c in "${commits[@]}"; do
 			fi
 		done
 	done < <(git -C "$dir" diff-tree --no-commit-id --name-only --diff-filter=A -r "$c")
-	name=$(git -C "$dir" format-patch -1 --always --zero-commit --no-signature \
+	name=$(git -C "$dir" format-patch -1 --always --zero-commit --no-signature --abbrev=12 \
 		--start-number=$i -o "$dest" "$c")
 	if [ ${#excl[@]} -gt 0 ]; then
 		# Keep the mail, but only the diff of the files upstream owns
 		# (format-patch's own pathspec would also pick the commit).
 		{
 			sed -n '1,/^---$/p' "$name"
-			git -C "$dir" diff --stat=72 --summary -p "$c^" "$c" -- . "${excl[@]}"
+			git -C "$dir" diff --stat=72 --summary --abbrev=12 -p "$c^" "$c" -- . "${excl[@]}"
 		} >"$name.tmp"
 		mv "$name.tmp" "$name"
 	fi
