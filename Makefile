@@ -76,7 +76,13 @@ LINT_FILES := $(wildcard testbed/host/*.sh testbed/guest/*.sh) .ci/run
 SELFTESTS  := $(BUILD)/selftests
 # Build trees whose test suites write into them (make check there): the
 # guest gets a throw-away overlay on each
-SUITE_TREES := $(LSOF_OBJ) $(PSMISC_OBJ) $(PSMISC_BASE_OBJ)
+SUITE_TREES := $(LSOF_OBJ) $(LSOF_BASE_OBJ) $(PSMISC_OBJ) $(PSMISC_BASE_OBJ)
+# Our kselftest programs, in the kselftest install folder
+FUSE_TESTS := $(SELFTESTS)/filesystems/fuse
+# make check CHECKS="lsfd libfuse": those sections of the guest alone, and
+# no checkpatch, check-v2 or check-base first (sections: kselftest-programs
+# kselftest lsfd libfuse lsof fuser userns)
+CHECKS ?=
 
 .PHONY: all check check-base check-v2 kernel-v2 series tree export deps sources kernel \
 	kernel-base selftests checkpatch lsfd check-lsfd libfuse lsof lsof-base psmisc demo \
@@ -166,33 +172,37 @@ series: kernel
 # --- checks: boot a kernel, run a guest script, judge its results.tap -----------
 # (boot() quotes each word again for the guest's shell)
 USERNS_TOOLS = "USERNS_TOOLS=$(FUSE_OBJ) $(UL_OBJ) $(LSOF_OBJ) $(PSMISC_OBJ)"
-check: selftests lsfd libfuse lsof psmisc checkpatch check-v2
+check: selftests lsfd libfuse lsof lsof-base psmisc $(if $(CHECKS),,checkpatch check-v2 check-base)
 	@VM_OVERLAYS="$(SUITE_TREES)" $(H)/check.sh check $(OBJ)/arch/x86/boot/bzImage $(BUILD)/vm-check \
+		"CHECKS=$(CHECKS)" KST=$(SELFTESTS) SUITE_REF=$(BUILD)/vm-check-base \
 		UL_SRC=$(UL) UL_OBJ=$(UL_OBJ) FUSE_SRC=$(LIBFUSE) FUSE_OBJ=$(FUSE_OBJ) \
-		LSOF_OBJ=$(LSOF_OBJ) PSMISC_OBJ=$(PSMISC_OBJ) PSMISC_BASE_OBJ=$(PSMISC_BASE_OBJ) \
-		$(USERNS_TOOLS) testbed/guest/selftests.sh $(SELFTESTS) $(BUILD)/vm-check
+		LSOF_OBJ=$(LSOF_OBJ) LSOF_BASE_OBJ=$(LSOF_BASE_OBJ) \
+		PSMISC_OBJ=$(PSMISC_OBJ) PSMISC_BASE_OBJ=$(PSMISC_BASE_OBJ) \
+		$(USERNS_TOOLS) testbed/guest/selftests.sh $(FUSE_TESTS) $(BUILD)/vm-check
 
 # The negative control of the RFC: its tests must fail on the series alone
 check-v2: selftests kernel-v2 lsfd libfuse lsof psmisc
 	@$(H)/check.sh check-v2 $(OBJ_V2)/arch/x86/boot/bzImage $(BUILD)/vm-check-v2 \
-		KERNEL=v2 $(USERNS_TOOLS) testbed/guest/selftests.sh $(SELFTESTS) $(BUILD)/vm-check-v2
+		KERNEL=v2 $(USERNS_TOOLS) testbed/guest/selftests.sh $(FUSE_TESTS) $(BUILD)/vm-check-v2
 
-# The negative control: the same selftests must fail on the base kernel
-check-base: selftests kernel-base lsof psmisc
+# The negative control: the same selftests must fail on the base kernel; the
+# whole upstream suites' results there are the reference of make check's
+check-base: selftests kernel-base libfuse lsof lsof-base psmisc
 	@VM_OVERLAYS="$(SUITE_TREES)" $(H)/check.sh check-base $(OBJ_BASE)/arch/x86/boot/bzImage $(BUILD)/vm-check-base \
-		KERNEL=base LSOF_OBJ=$(LSOF_OBJ) PSMISC_OBJ=$(PSMISC_OBJ) \
-		testbed/guest/selftests.sh $(SELFTESTS) $(BUILD)/vm-check-base
+		KERNEL=base KST=$(SELFTESTS) FUSE_SRC=$(LIBFUSE) FUSE_OBJ=$(FUSE_OBJ) \
+		LSOF_OBJ=$(LSOF_OBJ) PSMISC_OBJ=$(PSMISC_OBJ) \
+		testbed/guest/selftests.sh $(FUSE_TESTS) $(BUILD)/vm-check-base
 
 check-debug: selftests kernel-debug
 	@VM_MEMORY=3G VM_TIMEOUT=3000 $(H)/check.sh check-debug \
 		$(OBJ_DEBUG)/arch/x86/boot/bzImage $(BUILD)/vm-debug STRESS_SECONDS=$(STRESS_SECONDS) \
-		testbed/guest/selftests.sh $(SELFTESTS) $(BUILD)/vm-debug
+		testbed/guest/selftests.sh $(FUSE_TESTS) $(BUILD)/vm-debug
 
 check-debug-base: selftests kernel-debug-base
 	@VM_MEMORY=3G VM_TIMEOUT=3000 $(H)/check.sh check-debug-base \
 		$(OBJ_DEBUG_BASE)/arch/x86/boot/bzImage $(BUILD)/vm-debug-base \
 		KERNEL=base STRESS_SECONDS=$(STRESS_SECONDS) \
-		testbed/guest/selftests.sh $(SELFTESTS) $(BUILD)/vm-debug-base
+		testbed/guest/selftests.sh $(FUSE_TESTS) $(BUILD)/vm-debug-base
 
 # util-linux's whole lsfd test suite, patched and stock, on the patched kernel
 check-lsfd: lsfd

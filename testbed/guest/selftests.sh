@@ -3,14 +3,21 @@
 #
 # Inside the test-bed guest, as root: selftests.sh SELFTEST_DIR OUTDIR
 #
-# Runs the kselftest program fuse_fdinfo_test, then the lsfd checks (when
-# UL_SRC and UL_OBJ are set), libfuse's fdinfo test (when FUSE_SRC and
+# Runs the kselftest program fuse_fdinfo_test, then the kernel's kselftest
+# collections filesystems/fuse and proc through run_kselftest.sh (when KST,
+# their install folder, is set), the lsfd checks (when
+# UL_SRC and UL_OBJ are set), libfuse's whole suite and our fdinfo test in it (when FUSE_SRC and
 # FUSE_OBJ are set), lsof's and fuser's FUSE tests in their own suites (when
-# LSOF_OBJ and PSMISC_OBJ are set), the stress test fuse_fdinfo_stress (when STRESS_SECONDS
+# LSOF_OBJ and PSMISC_OBJ are set), lsof's whole suite against stock lsof's
+# (LSOF_BASE_OBJ), the stress test fuse_fdinfo_stress (when STRESS_SECONDS
 # is set; STRESS_IDS ids, 100000 by default; then its fault_injection test
 # alone, with its kernel log judged apart), kmemleak (when the kernel has
 # it; required with STRESS_SECONDS), and the kernel log.  Writes every
-# result to OUTDIR/results.tap for the host.
+# result to OUTDIR/results.tap for the host.  The whole upstream suites are
+# compared with the base kernel's run in SUITE_REF (its OUTDIR): no new
+# failure.  CHECKS, a list of section names (kselftest-programs kselftest
+# lsfd libfuse lsof fuser userns stress), runs those sections alone (the
+# kernel log is always judged).
 #
 # KERNEL=base states what must happen on the unpatched base kernel instead:
 # the kselftest programs and the lsof and fuser tests fail there (and skip
@@ -69,31 +76,44 @@ kselftest() {
 	fi
 }
 
-kselftest fuse_fdinfo_test 600
-# The RFC: passthrough for servers in user namespaces (its stress test for
-# STRESS_SECONDS too)
-kselftest fuse_userns_test $((${STRESS_SECONDS:-3} * 2 + 600)) FUSE_STRESS_SECONDS="${STRESS_SECONDS:-3}"
+# want SECTION: SECTION is one to run (CHECKS names it, or is empty)
+want() { [ -z "${CHECKS:-}" ] || [[ " $CHECKS " == *" $1 "* ]]; }
+# upstream SUITE: the whole upstream SUITE, against the base kernel's
+# results (upstream-suites.sh)
+upstream() {
+	echo "# === upstream suite: $1"
+	"$(dirname "$0")/upstream-suites.sh" "$1" "$outdir" "${SUITE_REF:+$SUITE_REF/$1.results}" ||
+		notok "upstream-suites.sh $1 ended with status $?"
+}
+
+if want kselftest-programs; then
+	kselftest fuse_fdinfo_test 600
+	# The RFC: passthrough for servers in user namespaces (its stress
+	# test for STRESS_SECONDS too)
+	kselftest fuse_userns_test $((${STRESS_SECONDS:-3} * 2 + 600)) FUSE_STRESS_SECONDS="${STRESS_SECONDS:-3}"
+fi
+# The collections, as upstream runs them (our programs among them)
+if [ -n "${KST:-}" ] && want kselftest; then
+	upstream kselftest
+fi
 
 # --- lsfd and libfuse --------------------------------------------------------
-if [ -n "${UL_OBJ:-}" ]; then
+if [ -n "${UL_OBJ:-}" ] && want lsfd; then
 	echo "# === lsfd"
 	"$(dirname "$0")/lsfd-checks.sh" "$UL_SRC" "$UL_OBJ" "$outdir/lsfd"
 fi
 
-if [ -n "${FUSE_OBJ:-}" ]; then
-	echo "# === libfuse: examples/passthrough-hp-fdinfo"
-	# A tmpfs for the run: backing files on the guest's overlayfs /tmp
-	# would be too deep a stack for passthrough_hp.
-	run=$(mktemp -d /tmp/libfuse-run.XXXXXX)
-	mount -t tmpfs libfuse-run "$run"
-	(cd "$FUSE_SRC/test" && timeout 300 python3 ./run-tests.py --build-dir "$FUSE_OBJ" \
-		--run-dir "$run" --keep-logs -v -t examples/passthrough-hp-fdinfo) \
-		>"$outdir/libfuse.log" 2>&1
-	rc=$?
-	sed 's/^/# /' "$outdir/libfuse.log" | tail -25
-	[ $rc = 0 ] && grep -qE 'PASS.*examples/passthrough-hp-fdinfo|examples/passthrough-hp-fdinfo.*PASS' "$outdir/libfuse.log"
-	result $? "libfuse examples/passthrough-hp-fdinfo passes (status $rc)"
-	umount -l "$run"
+if [ -n "${FUSE_OBJ:-}" ] && want libfuse; then
+	upstream libfuse
+	# Our case in it: passes on the patched kernel, fails on the base one
+	res=$(sed -n 's|^\([A-Z]*\) examples/passthrough-hp-fdinfo$|\1|p' "$outdir/libfuse.results")
+	if [ "$kernel" = base ]; then
+		[ "$res" = FAIL ]
+		result $? "libfuse examples/passthrough-hp-fdinfo fails on the base kernel, as it must (${res:-not run})"
+	else
+		[ "$res" = PASS ]
+		result $? "libfuse examples/passthrough-hp-fdinfo passes (${res:-not run})"
+	fi
 fi
 
 # --- lsof and fuser, in their own test suites --------------------------------
@@ -112,7 +132,7 @@ suite_result() {
 	fi
 }
 
-if [ -n "${LSOF_OBJ:-}" ]; then
+if [ -n "${LSOF_OBJ:-}" ] && want lsof; then
 	t=lib/dialects/linux/tests/case-20-fuse-passthrough
 	echo "# === lsof: $t.bash"
 	rm -f "$LSOF_OBJ/$t.bash.log" "$LSOF_OBJ/$t.bash.trs"
@@ -129,9 +149,17 @@ if [ -n "${LSOF_OBJ:-}" ]; then
 		sed 's/^/# /' "$outdir/lsof-report.log" | head -40
 	fi
 	suite_result "lsof's $(basename $t)" "$res"
+	# The whole suite, against stock lsof's in this boot
+	if [ -n "${LSOF_BASE_OBJ:-}" ]; then
+		echo "# === upstream suite: lsof, stock and patched"
+		LSOF_OBJ=$LSOF_BASE_OBJ TAG=stock "$(dirname "$0")/upstream-suites.sh" lsof "$outdir" ||
+			notok "upstream-suites.sh lsof (stock) ended with status $?"
+		"$(dirname "$0")/upstream-suites.sh" lsof "$outdir" "$outdir/lsof-stock.results" ||
+			notok "upstream-suites.sh lsof ended with status $?"
+	fi
 fi
 
-if [ -n "${PSMISC_OBJ:-}" ]; then
+if [ -n "${PSMISC_OBJ:-}" ] && want fuser; then
 	echo "# === fuser: testsuite/fuser.test/fuser.exp"
 	rm -f "$PSMISC_OBJ/testsuite/fuser.sum" "$PSMISC_OBJ/testsuite/fuser.log"
 	(cd "$PSMISC_OBJ/testsuite" && timeout 300 make check DEJATOOL=fuser) >"$outdir/fuser-check.log" 2>&1
@@ -157,7 +185,7 @@ if [ -n "${PSMISC_OBJ:-}" ]; then
 fi
 
 # --- the RFC: an unprivileged server, seen by fdinfo, lsfd, lsof, fuser -----
-if [ -n "${USERNS_TOOLS:-}" ]; then
+if [ -n "${USERNS_TOOLS:-}" ] && want userns; then
 	echo "# === passthrough_hp in unshare -Urm"
 	# shellcheck disable=SC2086 # four folders
 	"$(dirname "$0")/userns-checks.sh" $USERNS_TOOLS "$outdir/userns" ||
@@ -169,7 +197,7 @@ fi
 # that the kernel log and kmemleak below have something to judge.
 # bad: what in a kernel log means a test that passed has not passed.
 bad='WARNING:|BUG:|Oops|KASAN|UBSAN|possible recursive locking|circular locking|suspicious RCU usage|rcu_sched self-detected stall|rcu: INFO|refcount_t:|general protection fault|Call Trace:|kmemleak:.*new suspected'
-if [ -n "${STRESS_SECONDS:-}" ]; then
+if [ -n "${STRESS_SECONDS:-}" ] && want stress; then
 	kselftest fuse_fdinfo_stress $((STRESS_SECONDS * 4 + 2400)) \
 		FUSE_STRESS_SECONDS="$STRESS_SECONDS" FUSE_STRESS_IDS="${STRESS_IDS:-100000}" \
 		-- -T fault_injection

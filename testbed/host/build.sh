@@ -7,8 +7,9 @@
 #   build.sh kernel SRC OBJ [FRAGMENT...]  x86_64 tinyconfig + testbed/kernel.config
 #                                          + the fuse selftest config + FRAGMENTs:
 #                                          bzImage and UAPI headers (OBJ/usr/include)
-#   build.sh selftests SRC OBJ OUT         this project's kselftest programs of SRC,
-#                                          with the UAPI headers of the kernel in OBJ
+#   build.sh selftests SRC OBJ OUT         the kselftests filesystems/fuse and proc of
+#                                          SRC, with the UAPI headers of the kernel in
+#                                          OBJ, installed in OUT (run_kselftest.sh)
 #   build.sh lsfd SRC OBJ UAPI             lsfd and util-linux's test helpers (meson)
 #   build.sh libfuse SRC OBJ UAPI          libfuse, passthrough_hp, fusermount3, tests
 #   build.sh lsof SRC OBJ UAPI             lsof and its tests' helper programs (autotools)
@@ -95,20 +96,28 @@ kernel() {
 	note "UAPI headers: $obj/usr/include"
 }
 
-# selftests SRC OBJ OUT: through the selftest's own Makefile (lib.mk).  The
+# selftests SRC OBJ OUT: the kselftest collections filesystems/fuse (ours
+# and upstream's programs) and proc, installed into OUT with their
+# run_kselftest.sh, through the selftests' own Makefiles (lib.mk).  The
 # programs are taken from the patched tree even when testing the base
 # kernel, so the same binaries run on both.
 selftests() {
-	local src obj out
+	local src obj out c targets=(filesystems/fuse proc)
 	src=$(cd "$1" && pwd) obj=$(cd "$2" && pwd)
 	mkdir -p "$3"
 	out=$(cd "$3" && pwd)
-	stage "selftests: filesystems/fuse -> $out"
+	stage "kselftests: ${targets[*]} -> $out"
 	uapi "$obj/usr/include"
-	make -s -C "$src/tools/testing/selftests/filesystems/fuse" \
-		OUTPUT="$out" KHDR_INCLUDES="-isystem $obj/usr/include" \
-		"$out/fuse_fdinfo_test" "$out/fuse_fdinfo_stress" "$out/fuse_userns_test"
-	note "built: $(cd "$out" && printf '%s ' fuse_*test)"
+	make -C "$src/tools/testing/selftests" TARGETS="${targets[*]}" O="$BUILD/kselftest-obj" \
+		KHDR_INCLUDES="-isystem $obj/usr/include" INSTALL_PATH="$out" install \
+		>"$BUILD/kselftest-build.log" 2>&1 ||
+		{ grep -E 'error|warning' "$BUILD/kselftest-build.log" | head -20; die "kselftest build failed, see $BUILD/kselftest-build.log"; }
+	# The install skips a collection that failed to build, and succeeds
+	for c in "${targets[@]}"; do
+		grep -q "^$c:" "$out/kselftest-list.txt" ||
+			{ grep -E 'error' "$BUILD/kselftest-build.log" | head -20; die "kselftest $c was not built, see $BUILD/kselftest-build.log"; }
+	done
+	note "built: $(grep -c . "$out/kselftest-list.txt") programs, $(cd "$out/filesystems/fuse" && printf '%s ' fuse_*test)"
 }
 
 uapi() { [ -f "$1/linux/fuse.h" ] || die "no UAPI headers in $1 (build.sh kernel makes them)"; }
@@ -193,16 +202,14 @@ autotools() {
 }
 
 # lsof SRC OBJ UAPI: lsof, and the helper programs of its tests ("make check"
-# with no tests to run builds them); stock lsof (a tree without our test)
-# alone
+# with no tests to run builds them); for stock lsof (a tree without our
+# test) too, whose whole suite is the reference of ours
 lsof() {
-	if [ -f "$1/lib/dialects/linux/tests/fuse_passthrough.c" ]; then
-		autotools lsof "$1" "$2" "$3" all
-		make -C "$2" -j"$(nproc)" check TESTS= >>"$BUILD/lsof-build.log" 2>&1 ||
-			{ tail -30 "$BUILD/lsof-build.log"; die "lsof test programs failed to build"; }
-	else
-		autotools lsof-base "$1" "$2" "$3" all
-	fi
+	local name=lsof
+	[ -f "$1/lib/dialects/linux/tests/fuse_passthrough.c" ] || name=lsof-base
+	autotools "$name" "$1" "$2" "$3" all
+	make -C "$2" -j"$(nproc)" check TESTS= >>"$BUILD/$name-build.log" 2>&1 ||
+		{ tail -30 "$BUILD/$name-build.log"; die "$name test programs failed to build"; }
 	note "lsof: $2/lsof ($("$2/lsof" -v 2>&1 | sed -n 's/^ *revision: *//p'))"
 }
 

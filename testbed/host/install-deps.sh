@@ -23,6 +23,8 @@ packages=(
 	# userspace builds and tests (util-linux, libfuse; lsof and psmisc with
 	# autotools, psmisc's tests with DejaGnu), plots
 	meson ninja-build pkg-config python3-pytest gnuplot-nox
+	# the kselftests of filesystems/fuse: fuse_mnt is built with libfuse 2
+	libfuse-dev
 	autoconf automake libtool autopoint gettext dejagnu expect
 )
 

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Inside the test-bed guest, as root: upstream-suites.sh SUITE OUTDIR [REF]
+#
+# Runs one of the test suites upstream runs on the code we touch, whole,
+# records each test's result in OUTDIR/SUITE.results ("PASS|FAIL|SKIP name",
+# sorted; OUTDIR/SUITE-TAG.results with TAG set), and adds one TAP result
+# to $RESULTS: no test fails that does not fail in the reference run REF
+# (another .results file: a skipped or missing test there counts as one
+# that passes), with the counts of both.
+# Without REF (the base kernel's own run, which is the reference of the
+# others), the result says only that the suite ran.
+#
+#   kselftest  the kernel's kselftests of filesystems/fuse (upstream's
+#              fusectl_test next to ours) and proc (PROCMAP_QUERY's users),
+#              through run_kselftest.sh, so that each collection's settings
+#              (timeouts) apply; KST: the kselftest install folder
+#   libfuse    libfuse's whole test/run-tests.py suite; FUSE_SRC, FUSE_OBJ
+#   lsof       lsof's whole test suite (make check); LSOF_OBJ: the build
+#              tree, which this guest may write (an overlay)
+
+source "$(dirname "$0")/lib.sh"
+suite=${1:?usage: upstream-suites.sh SUITE OUTDIR [REF]}
+outdir=${2:?usage: upstream-suites.sh SUITE OUTDIR [REF]}
+ref=${3:-}
+results=$outdir/$suite${TAG:+-$TAG}.results
+log=$outdir/$suite${TAG:+-$TAG}.log
+: >"$results"
+
+case "$suite" in
+kselftest)
+	# Top-level results: "ok 3 selftests: proc: read", "not ok 5
+	# selftests: proc: proc-maps-race # TIMEOUT 45 seconds", "not ok 1
+	# selftests: filesystems/fuse: fusectl_test # exit=1", "ok 2 ... # SKIP"
+	# fusectl_test reads the connections of a mounted fusectl, as on a
+	# booted distribution
+	mountpoint -q /sys/fs/fuse/connections ||
+		mount -t fusectl fusectl /sys/fs/fuse/connections || true
+	(cd "${KST:?}" && timeout 1500 ./run_kselftest.sh -c filesystems/fuse -c proc) >"$log" 2>&1
+	sed -nE 's/^(not )?ok [0-9]+ selftests: ([^ ]+): ([^ ]+)( # ([A-Z]*).*)?$/\1|\5|\2:\3/p' "$log" |
+		awk -F'|' '{ r = ($1 == "not ") ? "FAIL" : ($2 == "SKIP" ? "SKIP" : "PASS"); print r, $3 }' |
+		sort -k2 >"$results"
+	what="kselftests filesystems/fuse and proc (run_kselftest.sh)"
+	;;
+libfuse)
+	# A tmpfs for the run: backing files on the guest's overlayfs /tmp
+	# would be too deep a stack for passthrough_hp.
+	run=$(mktemp -d /tmp/libfuse-suite.XXXXXX)
+	mount -t tmpfs libfuse-suite "$run"
+	(cd "${FUSE_SRC:?}/test" && timeout 1500 python3 ./run-tests.py --build-dir "${FUSE_OBJ:?}" \
+		--run-dir "$run" -v) >"$log" 2>&1
+	umount -l "$run"
+	# "+   1.234s PASS  examples/hello   0.12s"
+	sed -nE 's/^\+ *[0-9.]+s (PASS|FAIL|SKIP) +([^ ]+) .*/\1 \2/p' "$log" | sort -k2 >"$results"
+	what="libfuse's test/run-tests.py"
+	;;
+lsof)
+	(cd "${LSOF_OBJ:?}" && find . -name '*.trs' -delete && timeout 900 make -k check) >"$log" 2>&1
+	# Each test's result, from automake's .trs files
+	(cd "$LSOF_OBJ" && grep -r --include='*.trs' '^:test-result:' . |
+		sed -E 's|^\./(.*)\.trs::test-result: ([A-Z]+)$|\2 \1|' |
+		sed -E 's/^(XFAIL) /PASS /; s/^(XPASS|ERROR) /FAIL /') | sort -k2 >"$results"
+	what="lsof's make check${TAG:+ ($TAG lsof)}"
+	;;
+*)
+	notok "upstream-suites.sh: no suite $suite"
+	exit 0
+	;;
+esac
+
+counts() { echo "$(grep -c '^PASS ' "$1") passed, $(grep -c '^FAIL ' "$1") failed, $(grep -c '^SKIP ' "$1") skipped"; }
+tail -n 5 "$log" | sed 's/^/# /'
+grep '^FAIL ' "$results" | sed 's/^/# /'
+if [ ! -s "$results" ]; then
+	notok "$what: no result read from $log"
+elif [ -z "$ref" ]; then
+	ok "$what ran: $(counts "$results") (the reference of the patched runs)"
+elif [ ! -s "$ref" ]; then
+	notok "$what: $(counts "$results"); no reference results in $ref"
+else
+	# A test fails here that passes in the reference run, or is new here
+	# and does not pass
+	new=$(join -1 2 -2 2 -a 1 -e none -o 1.1,2.1,0 <(sort -k2 "$results") <(sort -k2 "$ref") |
+		awk '$1 == "FAIL" && $2 != "FAIL" { print $3 " (" $2 " there)" }')
+	[ -z "$new" ] || printf '# new failure: %s\n' "$new"
+	[ -z "$new" ]
+	result $? "$what: no new failure; $(counts "$results") here, $(counts "$ref") in the reference ($(basename "$(dirname "$ref")"))"
+fi
