@@ -4,40 +4,52 @@
 # script of testbed/host/; those boot the kernel and run a script of
 # testbed/guest/ inside.  Everything downloaded or built goes to build/
 # (ignored by git) and, for what survives clean clones (downloads, ccache),
-# to ~/.cache/fuse-visibility.
+# to ~/.cache/fuse-visibility.  The sources are pinned in testbed/sources.pin.
 #
-#   make demo        the whole story in the VM: libfuse's passthrough_hp, an
-#                    app, fdinfo, lsfd, and who pins a backing file; the
-#                    admin's way with fuser and lsof
-#   make check       build the patched kernel (the series and the RFC on
-#                    top), boot it in QEMU, run the selftests and the lsfd,
-#                    libfuse, lsof and fuser tests inside, checkpatch the
-#                    series (the test command); first check-v2
-#   make check-v2    the series without the RFC: its selftests pass, the
-#                    RFC's tests (an unprivileged server) must fail
-#   make check-base  the same selftests on the unpatched base kernel: they
-#                    must fail there (proof that they can fail)
-#   make check-lsfd  util-linux's whole lsfd test suite, patched and stock lsfd,
-#                    in the patched kernel: no new failure
-#   make check-debug the selftests and a 60 s stress test (STRESS_SECONDS=) on a
-#                    KASAN/lockdep/PROVE_RCU/kmemleak kernel: no splat, no leak
-#   make check-debug-base  the same on a debug build of the base kernel: the
-#                    feature checks fail, the log and kmemleak must stay clean
-#   make bench       benchmarks against baselines: out/bench/bench.md, list.png
-#                    (BENCH_ROUNDS=3 boots of each kernel; lsfd, lsof and
-#                    fuser against stock builds of the same versions)
-#   make time-check  what the test bed costs: a cold and a warm make check
-#                    (BENCH_COLD=0 skips the cold one), for make bench's table
-#   make series      the mailable series in out/series, verified: git am on
-#                    the pristine base, every patch built with W=1 and sparse
-#   make tree        a git tree of the patched kernel to work in (build/dev/linux;
-#                    PROJECT=util-linux, libfuse, lsof or psmisc for the others)
-#   make export      turn the commits of that tree back into our files+patches
-#   make deps        install the packages the above need
-#   make check-fresh what a new machine does first (empty cache folder:
-#                    sources recorded, each tree imported once, worktrees
-#                    made anew), in seconds, without building a kernel
-#   make clean       remove build/ and out/ (keeps ~/.cache/fuse-visibility)
+# The lines starting with "## " are what make help prints: the one place
+# that says what each target does and what it costs (measured on this
+# project's 2-core machines under TCG; "warm": downloads, trees and ccache
+# there; results in testbed/results/).
+#
+## The test command, and the whole story:
+##   make check          build the patched kernel (series + RFC), the base kernel, the tools;
+##                       boot check-v2 and check-base first, then the patched kernel: our
+##                       selftests, the kselftest runner (fuse, proc), lsfd, libfuse's whole
+##                       suite, lsof's and fuser's suites against stock, the RFC's checks;
+##                       checkpatch --strict                       [warm 20 min, cold 45 min]
+##   make check CHECKS="lsfd libfuse"   those guest sections alone, no check-v2/base or
+##                       checkpatch first (kselftest-programs kselftest lsfd libfuse lsof
+##                       fuser userns)                             [warm 3-6 min]
+##   make demo           passthrough_hp, an app, fdinfo, lsfd, fuser and lsof in a VM  [2 min]
+##
+## More checks (CI runs them all, .ci/run):
+##   make check-base     the same on the unpatched base kernel: our checks must fail there;
+##                       the upstream suites' results are make check's reference   [warm 6 min]
+##   make check-v2       the series without the RFC: the RFC's tests must fail    [warm 3 min]
+##   make check-lsfd     util-linux's whole lsfd suite, patched and stock lsfd    [warm 7 min]
+##   make check-debug    selftests + 60 s stress (STRESS_SECONDS=) on a KASAN, lockdep,
+##                       PROVE_RCU, kmemleak kernel: no splat, no leak  [warm 13 min, cold 30]
+##   make check-debug-base   its control on a debug base kernel          [warm 13 min, cold 30]
+##   make series         the mailable series in out/series: git am on the pristine base,
+##                       every patch built with W=1 and sparse, checkpatch     [warm 7 min]
+##
+## The test bed's own checks (seconds, no kernel build):
+##   make lint           shellcheck of every script                               [2 s]
+##   make check-runner   a failed build fails, a hung guest is killed at VM_TIMEOUT   [10 s]
+##   make check-fresh    a new machine's first steps, against an empty cache folder  [15 s]
+##   make check-export   make tree + make export give back patches/ byte for byte  [10 s warm]
+##
+## Measuring:
+##   make bench          ratios against baselines in the same boots: out/bench/  [40 min]
+##   make time-check     a cold and a warm make check, for make bench's table
+##
+## Working on the patches:
+##   make tree           a git tree of the patched kernel in build/dev/linux, branch work
+##                       (PROJECT=util-linux, libfuse, lsof or psmisc for the others)
+##   make export         its commits back into patches/PROJECT/ and our files
+##   make sources        move the pins of testbed/sources.pin to what Debian serves now
+##   make deps           install the Debian packages all this needs (as root)
+##   make clean          remove build/ and out/ (downloads and ccache stay)
 
 SHELL := /bin/bash
 BUILD ?= $(CURDIR)/build
@@ -87,9 +99,12 @@ CHECKS ?=
 .PHONY: all check check-base check-v2 kernel-v2 series tree export deps sources kernel \
 	kernel-base selftests checkpatch lsfd check-lsfd libfuse lsof lsof-base psmisc demo \
 	kernel-debug kernel-debug-base check-debug check-debug-base bench time-check check-fresh clean \
-	check-runner lint check-export
+	check-runner lint check-export help
 
 all: check
+
+help:
+	@sed -n 's/^## \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
 
 deps:
 	@$(H)/install-deps.sh
