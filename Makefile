@@ -14,8 +14,8 @@
 ## The test command, and the whole story:
 ##   make check          build the patched kernel (series + RFC), the base kernel, the tools;
 ##                       boot check-v2 and check-base first, then the patched kernel: our
-##                       selftests, the kselftest runner (fuse, proc), lsfd, libfuse's whole
-##                       suite, lsof's and fuser's suites against stock, the RFC's checks;
+##                       selftests, the kselftest runner (fuse, proc), lsfd, libfuse's case,
+##                       lsof's and fuser's suites against stock, the RFC's checks;
 ##                       checkpatch --strict                       [warm 20 min, cold 45 min]
 ##   make check CHECKS="lsfd libfuse"   those guest sections alone, no check-v2/base or
 ##                       checkpatch first (kselftest-programs kselftest lsfd libfuse lsof
@@ -27,6 +27,8 @@
 ##                       the upstream suites' results are make check's reference   [warm 6 min]
 ##   make check-v2       the series without the RFC: the RFC's tests must fail    [warm 3 min]
 ##   make check-lsfd     util-linux's whole lsfd suite, patched and stock lsfd    [warm 7 min]
+##   make check-libfuse  libfuse's whole suite on the base kernel, then on the patched one
+##                       against it (not in CI: about 15 min a kernel)       [warm 35 min]
 ##   make check-debug    selftests + 60 s stress (STRESS_SECONDS=) on a KASAN, lockdep,
 ##                       PROVE_RCU, kmemleak kernel: no splat, no leak  [warm 13 min, cold 30]
 ##   make check-debug-base   its control on a debug base kernel          [warm 13 min, cold 30]
@@ -95,11 +97,14 @@ FUSE_TESTS := $(SELFTESTS)/filesystems/fuse
 # no checkpatch, check-v2 or check-base first (sections: kselftest-programs
 # kselftest lsfd libfuse lsof fuser userns)
 CHECKS ?=
+# libfuse's cases that make check and check-base run (run-tests.py's
+# selection; make check-libfuse runs them all)
+LIBFUSE_TESTS ?= -t examples/passthrough-hp-fdinfo
 
 .PHONY: all check check-base check-v2 kernel-v2 series tree export deps sources kernel \
 	kernel-base selftests checkpatch lsfd check-lsfd libfuse lsof lsof-base psmisc demo \
 	kernel-debug kernel-debug-base check-debug check-debug-base bench time-check check-fresh clean \
-	check-runner lint check-export help
+	check-runner lint check-export help check-libfuse
 
 all: check
 
@@ -190,6 +195,7 @@ USERNS_TOOLS = "USERNS_TOOLS=$(FUSE_OBJ) $(UL_OBJ) $(LSOF_OBJ) $(PSMISC_OBJ)"
 check: selftests lsfd libfuse lsof lsof-base psmisc $(if $(CHECKS),,checkpatch check-v2 check-base)
 	@VM_OVERLAYS="$(SUITE_TREES)" $(H)/check.sh check $(OBJ)/arch/x86/boot/bzImage $(BUILD)/vm-check \
 		"CHECKS=$(CHECKS)" KST=$(SELFTESTS) SUITE_REF=$(BUILD)/vm-check-base \
+		"LIBFUSE_TESTS=$(LIBFUSE_TESTS)" \
 		UL_SRC=$(UL) UL_OBJ=$(UL_OBJ) FUSE_SRC=$(LIBFUSE) FUSE_OBJ=$(FUSE_OBJ) \
 		LSOF_OBJ=$(LSOF_OBJ) LSOF_BASE_OBJ=$(LSOF_BASE_OBJ) \
 		PSMISC_OBJ=$(PSMISC_OBJ) PSMISC_BASE_OBJ=$(PSMISC_BASE_OBJ) \
@@ -205,6 +211,7 @@ check-v2: selftests kernel-v2 lsfd libfuse lsof psmisc
 check-base: selftests kernel-base libfuse lsof lsof-base psmisc
 	@VM_OVERLAYS="$(SUITE_TREES)" $(H)/check.sh check-base $(OBJ_BASE)/arch/x86/boot/bzImage $(BUILD)/vm-check-base \
 		KERNEL=base KST=$(SELFTESTS) FUSE_SRC=$(LIBFUSE) FUSE_OBJ=$(FUSE_OBJ) \
+		"LIBFUSE_TESTS=$(LIBFUSE_TESTS)" \
 		LSOF_OBJ=$(LSOF_OBJ) PSMISC_OBJ=$(PSMISC_OBJ) \
 		testbed/guest/selftests.sh $(FUSE_TESTS) $(BUILD)/vm-check-base
 
@@ -218,6 +225,15 @@ check-debug-base: selftests kernel-debug-base
 		$(OBJ_DEBUG_BASE)/arch/x86/boot/bzImage $(BUILD)/vm-debug-base \
 		KERNEL=base STRESS_SECONDS=$(STRESS_SECONDS) \
 		testbed/guest/selftests.sh $(FUSE_TESTS) $(BUILD)/vm-debug-base
+
+# libfuse's whole suite on the base kernel, then on the patched one against it
+check-libfuse: selftests kernel-base libfuse
+	@$(H)/check.sh check-libfuse-base $(OBJ_BASE)/arch/x86/boot/bzImage $(BUILD)/vm-libfuse-base \
+		KERNEL=base CHECKS=libfuse FUSE_SRC=$(LIBFUSE) FUSE_OBJ=$(FUSE_OBJ) \
+		testbed/guest/selftests.sh $(FUSE_TESTS) $(BUILD)/vm-libfuse-base
+	@$(H)/check.sh check-libfuse $(OBJ)/arch/x86/boot/bzImage $(BUILD)/vm-libfuse \
+		CHECKS=libfuse SUITE_REF=$(BUILD)/vm-libfuse-base FUSE_SRC=$(LIBFUSE) FUSE_OBJ=$(FUSE_OBJ) \
+		testbed/guest/selftests.sh $(FUSE_TESTS) $(BUILD)/vm-libfuse
 
 # util-linux's whole lsfd test suite, patched and stock, on the patched kernel
 check-lsfd: lsfd

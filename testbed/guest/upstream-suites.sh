@@ -16,7 +16,9 @@
 #              fusectl_test next to ours) and proc (PROCMAP_QUERY's users),
 #              through run_kselftest.sh, so that each collection's settings
 #              (timeouts) apply; KST: the kselftest install folder
-#   libfuse    libfuse's whole test/run-tests.py suite; FUSE_SRC, FUSE_OBJ
+#   libfuse    libfuse's whole test/run-tests.py suite; FUSE_SRC, FUSE_OBJ;
+#              LIBFUSE_TESTS selects cases instead (run-tests.py's -t/-g:
+#              the whole suite takes about 15 min per kernel under TCG)
 #   lsof       lsof's whole test suite (make check); LSOF_OBJ: the build
 #              tree, which this guest may write (an overlay)
 
@@ -48,12 +50,13 @@ libfuse)
 	# would be too deep a stack for passthrough_hp.
 	run=$(mktemp -d /tmp/libfuse-suite.XXXXXX)
 	mount -t tmpfs libfuse-suite "$run"
-	(cd "${FUSE_SRC:?}/test" && timeout 1500 python3 ./run-tests.py --build-dir "${FUSE_OBJ:?}" \
-		--run-dir "$run" -v) >"$log" 2>&1
+	# shellcheck disable=SC2086 # run-tests.py's selection, e.g. "-t CASE"
+	(cd "${FUSE_SRC:?}/test" && timeout 2400 python3 ./run-tests.py --build-dir "${FUSE_OBJ:?}" \
+		--run-dir "$run" -v ${LIBFUSE_TESTS:-}) >"$log" 2>&1
 	umount -l "$run"
 	# "+   1.234s PASS  examples/hello   0.12s"
 	sed -nE 's/^\+ *[0-9.]+s (PASS|FAIL|SKIP) +([^ ]+) .*/\1 \2/p' "$log" | sort -k2 >"$results"
-	what="libfuse's test/run-tests.py"
+	what="libfuse's test/run-tests.py${LIBFUSE_TESTS:+ $LIBFUSE_TESTS}"
 	;;
 lsof)
 	(cd "${LSOF_OBJ:?}" && find . -name '*.trs' -delete && timeout 900 make -k check) >"$log" 2>&1
