@@ -275,6 +275,16 @@ static int listed_ids(int devfd)
 	return line ? atoi(line + strlen("fuse_backing_files:\t")) : -1;
 }
 
+/*
+ * The limits of RLIMIT_NOFILE these tests set count the fds of the test
+ * too: fds a runner leaves open (run_kselftest.sh leaves 3 and 4) would
+ * take their places, so they are closed before anything else runs.
+ */
+static void __attribute__((constructor)) close_inherited_fds(void)
+{
+	close_range(3, ~0U, 0);
+}
+
 FIXTURE(userns) {
 	char sysctl_old[16];
 	bool sysctl_set;
