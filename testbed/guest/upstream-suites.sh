@@ -88,5 +88,5 @@ else
 		awk '$1 == "FAIL" && $2 != "FAIL" { print $3 " (" $2 " there)" }')
 	[ -z "$new" ] || printf '# new failure: %s\n' "$new"
 	[ -z "$new" ]
-	result $? "$what: no new failure; $(counts "$results") here, $(counts "$ref") in the reference ($(basename "$(dirname "$ref")"))"
+	result $? "$what: no new failure; $(counts "$results") here, $(counts "$ref") in the reference ($(basename "$(dirname "$ref")")/$(basename "$ref"))"
 fi
