@@ -25,9 +25,11 @@ git -C "$copy" -c user.name=check -c user.email=check@localhost commit -q -m "as
 failed=0
 for p in "${projects[@]}"; do
 	stage "$p: make tree, then make export, in $copy"
-	"$copy/testbed/host/mktree.sh" "$p" "$BUILD/$p" >"$copy.$p.log" 2>&1 &&
-		"$copy/testbed/host/export-tree.sh" "$p" "$BUILD/$p" >>"$copy.$p.log" 2>&1 ||
-		{ cat "$copy.$p.log"; die "$p: the round trip did not run"; }
+	if ! "$copy/testbed/host/mktree.sh" "$p" "$BUILD/$p" >"$copy.$p.log" 2>&1 ||
+	   ! "$copy/testbed/host/export-tree.sh" "$p" "$BUILD/$p" >>"$copy.$p.log" 2>&1; then
+		cat "$copy.$p.log"
+		die "$p: the round trip did not run"
+	fi
 	tail -n 1 "$copy.$p.log"
 	if [ -n "$(git -C "$copy" status --porcelain)" ]; then
 		git -C "$copy" status --short | sed 's/^/    changed: /'
