@@ -11,7 +11,8 @@
 #     the build log; a build that works passes (the control);
 #  2. a guest that never returns, and leaves a child holding its console
 #     open (as QEMU does under vng), ends at VM_TIMEOUT with its whole
-#     process group, and check.sh fails naming the console log;
+#     process group, and check.sh fails naming the console log; so does
+#     one that wrote all its results and then hangs;
 #  3. a guest's failed result fails check.sh, its passed result passes it,
 #     and the guest command reaches the guest word for word (a space in a
 #     path, a quote, a VAR=VALUE word).
@@ -91,6 +92,7 @@ done
 case "$FAKE_GUEST" in
 hang) sleep 1000 & exec sleep 1000 ;;
 run) exec sh -c "$cmd" ;;
+run-then-hang) sh -c "$cmd"; exec sleep 1000 ;;
 esac
 EOT
 chmod +x "$vng"
@@ -129,6 +131,10 @@ rc=0
 guest run 60 "WORD_VAR=a b'c" "$tapper" "$out" "x y'z" "not ok" || rc=$?
 [ $rc != 0 ] && grep -q '^runner: 0 passed, 1 failed' "$work/guest-run.log"
 check "a guest's failed result fails check.sh (status $rc)" $?
+rc=0
+guest run-then-hang $limit "WORD_VAR=a b'c" "$tapper" "$out" "x y'z" ok || rc=$?
+[ $rc != 0 ] && grep -q "did not finish within VM_TIMEOUT" "$work/guest-run-then-hang.log"
+check "a guest that passes, then hangs (at power-off, say) fails at VM_TIMEOUT (status $rc)" $?
 rc=0
 guest run 60 true || rc=$?
 [ $rc != 0 ] && grep -q "wrote no complete .*console.log" "$work/guest-run.log"

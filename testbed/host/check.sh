@@ -18,7 +18,10 @@ image=${2:?} outdir=${3:?}
 shift 3
 results=$outdir/results.tap
 rm -f "$results"
-boot "$image" "$outdir" "$@" || true
+rc=0
+boot "$image" "$outdir" "$@" || rc=$?
+# A guest killed at VM_TIMEOUT has not passed, whatever it wrote before
+[ "$rc" != 124 ] || die "$name: the guest did not finish within VM_TIMEOUT (see $outdir/console.log)"
 
 if [ ! -f "$results" ] || ! grep -qE '^1\.\.[0-9]+$' "$results"; then
 	die "$name: the guest wrote no complete $results (see $outdir/console.log)"

@@ -115,22 +115,22 @@ worktree_at() {
 # later: a child that keeps the output open (QEMU under vng) cannot outlive
 # it.  Returns COMMAND's status, 124 when it ran out of time.
 run_limited() {
-	local limit=$1 log=$2 pid pgid tailpid waited=0 rc=0 status=0
+	local limit=$1 log=$2 pid pgid tries=0 tailpid waited=0 rc=0 status=0
 	shift 2
 	: >"$log"
 	setsid "$@" </dev/null >"$log" 2>&1 &
 	pid=$!
-	# setsid forks (and the group is not $pid) only in a process group
-	# leader, which a background job of a script is not
-	pgid=$(ps -o pgid= -p "$pid" | tr -d ' ') || true # (none: it ended already)
-	[ -z "$pgid" ] || [ "$pgid" = "$pid" ] || {
-		kill "$pid"
-		die "run_limited: $1 is not in a process group of its own"
-	}
+	# shellcheck disable=SC2064 # the group is known now
+	trap "kill_group $pid; exit 130" INT TERM HUP
+	# setsid makes $pid a group of its own once it runs (it would fork
+	# only in a group leader, which a background job of a script is not)
+	while pgid=$(ps -o pgid= -p "$pid" | tr -d ' ') && [ -n "$pgid" ] && [ "$pgid" != "$pid" ]; do
+		tries=$((tries + 1))
+		[ $tries -lt 50 ] || { kill "$pid"; die "run_limited: $1 is not in a process group of its own"; }
+		sleep 0.1
+	done
 	tail -n +1 -f --pid="$pid" "$log" &
 	tailpid=$!
-	# shellcheck disable=SC2064 # the group is known now
-	trap "kill_group $pid; exit 130" INT TERM
 	while kill -0 "$pid" 2>/dev/null && [ "$waited" -lt "$limit" ]; do
 		sleep 1
 		waited=$((waited + 1))
@@ -141,7 +141,9 @@ run_limited() {
 	fi
 	wait "$pid" || status=$?
 	[ $rc = 124 ] || rc=$status
-	trap - INT TERM
+	# What the leader left behind (QEMU, when vng itself ended) goes too
+	kill_group "$pid"
+	trap - INT TERM HUP
 	wait "$tailpid" 2>/dev/null || true
 	return $rc
 }
