@@ -69,6 +69,9 @@ kernel() {
 	rm -f "$obj/.rc" # (an earlier test bed's status file, never to be read)
 	"${mk[@]}" bzImage >"$obj/build.log" 2>&1 &
 	pid=$!
+	# (a background job ignores SIGINT: make goes when this script does)
+	# shellcheck disable=SC2064 # the job is known now
+	trap "kill $pid 2>/dev/null; wait $pid; exit 130" INT TERM HUP
 	while kill -0 $pid 2>/dev/null; do
 		sleep 1
 		[ $((($(date +%s) - start) % 20)) = 0 ] || continue
@@ -82,8 +85,9 @@ kernel() {
 	# make's own status: bash keeps it for the job until this wait
 	rc=0
 	wait $pid || rc=$?
+	trap - INT TERM HUP
 	if [ "$rc" != 0 ]; then
-		grep -E 'error|Error' "$obj/build.log" | head -20 >&2
+		grep -E 'error|Error' "$obj/build.log" | head -20 >&2 || true
 		die "kernel build failed (make exited with $rc), see $obj/build.log"
 	fi
 	n=$(grep -c '^  CC ' "$obj/build.log" || true)
