@@ -17,9 +17,9 @@
 ##                       selftests, the kselftest runner (fuse, proc), lsfd, libfuse's case,
 ##                       lsof's and fuser's suites against stock, the RFC's checks;
 ##                       checkpatch --strict                       [warm 20 min, cold 45 min]
-##   make check CHECKS="lsfd libfuse"   those guest sections alone, no check-v2/base or
-##                       checkpatch first (kselftest-programs kselftest lsfd libfuse lsof
-##                       fuser userns)                             [warm 3-6 min]
+##   make check CHECKS="lsfd libfuse"   those guest sections alone, no check-v2 or
+##                       checkpatch first; check-base only for kselftest and libfuse
+##                       (kselftest-programs kselftest lsfd libfuse lsof fuser userns)
 ##   make demo           passthrough_hp, an app, fdinfo, lsfd, fuser and lsof in a VM  [2 min]
 ##
 ## More checks (CI runs them all, .ci/run):
@@ -94,8 +94,9 @@ SUITE_TREES := $(LSOF_OBJ) $(LSOF_BASE_OBJ) $(PSMISC_OBJ) $(PSMISC_BASE_OBJ)
 # Our kselftest programs, in the kselftest install folder
 FUSE_TESTS := $(SELFTESTS)/filesystems/fuse
 # make check CHECKS="lsfd libfuse": those sections of the guest alone, and
-# no checkpatch, check-v2 or check-base first (sections: kselftest-programs
-# kselftest lsfd libfuse lsof fuser userns)
+# no checkpatch or check-v2 first; check-base only for kselftest and libfuse,
+# whose reference it is (sections: kselftest-programs kselftest lsfd libfuse
+# lsof fuser userns)
 CHECKS ?=
 # libfuse's cases that make check and check-base run (run-tests.py's
 # selection; make check-libfuse runs them all)
@@ -192,7 +193,8 @@ series: kernel
 # --- checks: boot a kernel, run a guest script, judge its results.tap -----------
 # (boot() quotes each word again for the guest's shell)
 USERNS_TOOLS = "USERNS_TOOLS=$(FUSE_OBJ) $(UL_OBJ) $(LSOF_OBJ) $(PSMISC_OBJ)"
-check: selftests lsfd libfuse lsof lsof-base psmisc $(if $(CHECKS),,checkpatch check-v2 check-base)
+check: selftests lsfd libfuse lsof lsof-base psmisc \
+	$(if $(CHECKS),$(if $(filter kselftest libfuse,$(CHECKS)),check-base),checkpatch check-v2 check-base)
 	@VM_OVERLAYS="$(SUITE_TREES)" $(H)/check.sh check $(OBJ)/arch/x86/boot/bzImage $(BUILD)/vm-check \
 		"CHECKS=$(CHECKS)" KST=$(SELFTESTS) SUITE_REF=$(BUILD)/vm-check-base \
 		"LIBFUSE_TESTS=$(LIBFUSE_TESTS)" \
@@ -228,10 +230,10 @@ check-debug-base: selftests kernel-debug-base
 
 # libfuse's whole suite on the base kernel, then on the patched one against it
 check-libfuse: selftests kernel-base libfuse
-	@$(H)/check.sh check-libfuse-base $(OBJ_BASE)/arch/x86/boot/bzImage $(BUILD)/vm-libfuse-base \
+	@VM_TIMEOUT=3000 $(H)/check.sh check-libfuse-base $(OBJ_BASE)/arch/x86/boot/bzImage $(BUILD)/vm-libfuse-base \
 		KERNEL=base CHECKS=libfuse FUSE_SRC=$(LIBFUSE) FUSE_OBJ=$(FUSE_OBJ) \
 		testbed/guest/selftests.sh $(FUSE_TESTS) $(BUILD)/vm-libfuse-base
-	@$(H)/check.sh check-libfuse $(OBJ)/arch/x86/boot/bzImage $(BUILD)/vm-libfuse \
+	@VM_TIMEOUT=3000 $(H)/check.sh check-libfuse $(OBJ)/arch/x86/boot/bzImage $(BUILD)/vm-libfuse \
 		CHECKS=libfuse SUITE_REF=$(BUILD)/vm-libfuse-base FUSE_SRC=$(LIBFUSE) FUSE_OBJ=$(FUSE_OBJ) \
 		testbed/guest/selftests.sh $(FUSE_TESTS) $(BUILD)/vm-libfuse
 

@@ -77,7 +77,11 @@ kselftest() {
 }
 
 # want SECTION: SECTION is one to run (CHECKS names it, or is empty)
+sections=" kselftest-programs kselftest lsfd libfuse lsof fuser userns stress "
 want() { [ -z "${CHECKS:-}" ] || [[ " $CHECKS " == *" $1 "* ]]; }
+for c in ${CHECKS:-}; do
+	[[ "$sections" == *" $c "* ]] || notok "CHECKS names no section $c (sections:$sections)"
+done
 # upstream SUITE: the whole upstream SUITE, against the base kernel's
 # results (upstream-suites.sh)
 upstream() {
@@ -95,6 +99,13 @@ fi
 # The collections, as upstream runs them (our programs among them)
 if [ -n "${KST:-}" ] && want kselftest; then
 	upstream kselftest
+	# ... and ours pass there, as they do above (a runner's environment
+	# differs: its open fds, its timeouts, its folder)
+	if [ "$kernel" = patched ]; then
+		ours=$(grep -c '^PASS filesystems/fuse:fuse_\(fdinfo_test\|fdinfo_stress\|userns_test\)$' "$outdir/kselftest.results")
+		[ "$ours" = 3 ]
+		result $? "run_kselftest.sh: fuse_fdinfo_test, fuse_fdinfo_stress and fuse_userns_test pass ($ours of 3)"
+	fi
 fi
 
 # --- lsfd and libfuse --------------------------------------------------------

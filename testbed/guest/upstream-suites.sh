@@ -7,8 +7,9 @@
 # records each test's result in OUTDIR/SUITE.results ("PASS|FAIL|SKIP name",
 # sorted; OUTDIR/SUITE-TAG.results with TAG set), and adds one TAP result
 # to $RESULTS: no test fails that does not fail in the reference run REF
-# (another .results file: a skipped or missing test there counts as one
-# that passes), with the counts of both.
+# (another .results file), and none that passes there is missing or
+# skipped here, with the counts of both.  A suite that runs out of time
+# fails.
 # Without REF (the base kernel's own run, which is the reference of the
 # others), the result says only that the suite ran.
 #
@@ -23,6 +24,7 @@
 #              tree, which this guest may write (an overlay)
 
 source "$(dirname "$0")/lib.sh"
+export LC_ALL=C # (sort and join, one collation)
 suite=${1:?usage: upstream-suites.sh SUITE OUTDIR [REF]}
 outdir=${2:?usage: upstream-suites.sh SUITE OUTDIR [REF]}
 ref=${3:-}
@@ -40,6 +42,7 @@ kselftest)
 	mountpoint -q /sys/fs/fuse/connections ||
 		mount -t fusectl fusectl /sys/fs/fuse/connections || true
 	(cd "${KST:?}" && timeout 1500 ./run_kselftest.sh -c filesystems/fuse -c proc) >"$log" 2>&1
+	rc=$?
 	sed -nE 's/^(not )?ok [0-9]+ selftests: ([^ ]+): ([^ ]+)( # ([A-Z]*).*)?$/\1|\5|\2:\3/p' "$log" |
 		awk -F'|' '{ r = ($1 == "not ") ? "FAIL" : ($2 == "SKIP" ? "SKIP" : "PASS"); print r, $3 }' |
 		sort -k2 >"$results"
@@ -53,6 +56,7 @@ libfuse)
 	# shellcheck disable=SC2086 # run-tests.py's selection, e.g. "-t CASE"
 	(cd "${FUSE_SRC:?}/test" && timeout 2400 python3 ./run-tests.py --build-dir "${FUSE_OBJ:?}" \
 		--run-dir "$run" -v ${LIBFUSE_TESTS:-}) >"$log" 2>&1
+	rc=$?
 	umount -l "$run"
 	# "+   1.234s PASS  examples/hello   0.12s"
 	sed -nE 's/^\+ *[0-9.]+s (PASS|FAIL|SKIP) +([^ ]+) .*/\1 \2/p' "$log" | sort -k2 >"$results"
@@ -60,6 +64,7 @@ libfuse)
 	;;
 lsof)
 	(cd "${LSOF_OBJ:?}" && find . -name '*.trs' -delete && timeout 900 make -k check) >"$log" 2>&1
+	rc=$?
 	# Each test's result, from automake's .trs files
 	(cd "$LSOF_OBJ" && grep -r --include='*.trs' '^:test-result:' . |
 		sed -E 's|^\./(.*)\.trs::test-result: ([A-Z]+)$|\2 \1|' |
@@ -75,17 +80,22 @@ esac
 counts() { echo "$(grep -c '^PASS ' "$1") passed, $(grep -c '^FAIL ' "$1") failed, $(grep -c '^SKIP ' "$1") skipped"; }
 tail -n 5 "$log" | sed 's/^/# /'
 grep '^FAIL ' "$results" | sed 's/^/# /'
-if [ ! -s "$results" ]; then
+# (a suite's status says only whether a test failed, which the comparison
+# judges; the time limit is the suite's own failure)
+if [ "$rc" = 124 ]; then
+	notok "$what: did not finish within its time limit ($(counts "$results") by then; see $log)"
+elif [ ! -s "$results" ]; then
 	notok "$what: no result read from $log"
 elif [ -z "$ref" ]; then
 	ok "$what ran: $(counts "$results") (the reference of the patched runs)"
 elif [ ! -s "$ref" ]; then
 	notok "$what: $(counts "$results"); no reference results in $ref"
 else
-	# A test fails here that passes in the reference run, or is new here
-	# and does not pass
-	new=$(join -1 2 -2 2 -a 1 -e none -o 1.1,2.1,0 <(sort -k2 "$results") <(sort -k2 "$ref") |
-		awk '$1 == "FAIL" && $2 != "FAIL" { print $3 " (" $2 " there)" }')
+	# A test that does not fail in the reference run (or is not there)
+	# and fails here; one that passes there and is missing or skipped here
+	new=$(join -1 2 -2 2 -a 1 -a 2 -e none -o 1.1,2.1,0 <(sort -k2 "$results") <(sort -k2 "$ref") |
+		awk '($1 == "FAIL" && $2 != "FAIL") || ($1 != "PASS" && $1 != "FAIL" && $2 == "PASS") {
+			print $3 " (" $1 " here, " $2 " there)" }')
 	[ -z "$new" ] || printf '# new failure: %s\n' "$new"
 	[ -z "$new" ]
 	result $? "$what: no new failure; $(counts "$results") here, $(counts "$ref") in the reference ($(basename "$(dirname "$ref")")/$(basename "$ref"))"
