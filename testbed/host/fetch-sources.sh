@@ -60,14 +60,16 @@ newest() { grep "^$1\." | sort -V | tail -n 1; }
 # orig PKG VERSION: download the .orig tarball of source package PKG at
 # VERSION into $DL; prints its file name
 orig() {
-	local pkg=$1 ver=$2 uri name
-	while read -r uri name _; do
+	local pkg=$1 ver=$2 uri name hash
+	# "'URI' NAME SIZE SHA256:HEX": apt-helper checks the download against
+	# the archive's own hash
+	while read -r uri name _ hash; do
 		uri=${uri//\'/}
 		case "$name" in *.orig.tar.*.asc) continue ;; *.orig.tar.*) ;; *) continue ;; esac
 		if [ ! -s "$DL/$name" ]; then
 			note "downloading $name" >&2
 			/usr/lib/apt/apt-helper -o APT::Sandbox::User=root \
-				download-file "$uri" "$DL/$name.part" >/dev/null ||
+				download-file "$uri" "$DL/$name.part" "$hash" >/dev/null ||
 				die "download of $uri failed"
 			mv "$DL/$name.part" "$DL/$name"
 		fi
@@ -111,23 +113,34 @@ set_pin() {
 }
 
 for name in "${want[@]}"; do
-	read -r package series _ <<<"$(project_row "$name")" || die "$name is not in testbed/projects.conf"
+	row=$(project_row "$name") || die "$name is not in testbed/projects.conf"
+	read -r package series _ <<<"$row"
 	pkg=${package%:*} kind=${package#*:}
 	if [ -n "$update" ]; then
 		if [ "$series" = - ]; then
-			ver=$(served "$pkg" "$kind" | sort -V | tail -n 1)
+			ver=$(served "$pkg" "$kind" | sort -V | tail -n 1) || true
 		else
-			ver=$(served "$pkg" "$kind" | newest "$series" | tail -n 1)
+			ver=$(served "$pkg" "$kind" | newest "$series" | tail -n 1) || true
 		fi
 		[ -n "$ver" ] || die "suite $SUITE serves no $pkg of the series $series"
 		stage "$name: Debian $pkg $ver ($kind), the newest that suite $SUITE serves (series $series)"
 	else
-		read -r ver sha _ <<<"$(pin "$name")"
+		pinned=$(pin "$name") || exit 1
+		read -r ver sha file <<<"$pinned"
 		stage "$name: Debian $pkg $ver ($kind), as pinned"
-		served "$pkg" "$kind" | grep -qxF "$ver" ||
-			die "suite $SUITE of $MIRROR no longer serves $pkg $ver, pinned in testbed/sources.pin: 'make sources' moves the pins to what it serves (then commit testbed/sources.pin)"
+		# A download of the pinned file is used as it is (the sum is
+		# checked below): the archive may have moved on since
+		if [ ! -s "$DL/$file" ]; then
+			served "$pkg" "$kind" | grep -qxF "$ver" ||
+				die "suite $SUITE of $MIRROR no longer serves $pkg $ver, pinned in testbed/sources.pin: 'make sources' moves the pins to what it serves (then commit testbed/sources.pin)"
+		fi
 	fi
-	file=$("$kind" "$pkg" "$ver")
+	if [ -n "$update" ] || [ ! -s "$DL/$file" ]; then
+		got=$("$kind" "$pkg" "$ver")
+		[ -n "$update" ] || [ "$got" = "$file" ] ||
+			die "the pin of $name names $file, but Debian's $pkg $ver is $got"
+		file=$got
+	fi
 	got=$(sha256sum "$DL/$file" | cut -d' ' -f1)
 	if [ -n "$update" ]; then
 		set_pin "$name" "$ver" "$got" "$file"
@@ -152,4 +165,4 @@ for name in "${want[@]}"; do
 	mv "$DL/$name.source.tmp" "$DL/$name.source"
 	note "$name $ver: $src"
 done
-[ -z "$update" ] || git -C "$TOP" diff --stat -- "$PINS" || true
+[ -z "$update" ] || git -C "$TOP" diff --stat -- "$PINS" 2>/dev/null || true
