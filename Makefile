@@ -165,13 +165,13 @@ libfuse: kernel
 	@$(H)/mktree.sh libfuse $(LIBFUSE)
 	@$(H)/build.sh libfuse $(LIBFUSE) $(FUSE_OBJ) $(OBJ)/usr/include
 
-# lsof and fuser (psmisc) with our patches, and their tests' helper programs;
-# stock fuser too, whose test suite is the reference for "no new failure"
+# lsof with our patches, and its tests' helper programs
 lsof: kernel
 	@$(H)/mktree.sh lsof $(LSOF)
 	@$(H)/build.sh lsof $(LSOF) $(LSOF_OBJ) $(OBJ)/usr/include
 
-# stock lsof of the same version, for make bench
+# stock lsof of the same version, with its tests' helper programs: its
+# suite is the reference of ours, and make bench's baseline
 lsof-base: kernel
 	@$(H)/mktree.sh lsof $(LSOF) $(LSOF_BASE)
 	@$(H)/build.sh lsof $(LSOF_BASE) $(LSOF_BASE_OBJ) $(OBJ)/usr/include

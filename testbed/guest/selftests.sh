@@ -3,25 +3,32 @@
 #
 # Inside the test-bed guest, as root: selftests.sh SELFTEST_DIR OUTDIR
 #
-# Runs the kselftest program fuse_fdinfo_test, then the kernel's kselftest
-# collections filesystems/fuse and proc through run_kselftest.sh (when KST,
-# their install folder, is set), the lsfd checks (when
-# UL_SRC and UL_OBJ are set), libfuse's suite (the cases LIBFUSE_TESTS
-# selects) and our fdinfo test in it (when FUSE_SRC and FUSE_OBJ are set), lsof's and fuser's FUSE tests in their own suites (when
-# LSOF_OBJ and PSMISC_OBJ are set), lsof's whole suite against stock lsof's
-# (LSOF_BASE_OBJ), the stress test fuse_fdinfo_stress (when STRESS_SECONDS
-# is set; STRESS_IDS ids, 100000 by default; then its fault_injection test
-# alone, with its kernel log judged apart), kmemleak (when the kernel has
-# it; required with STRESS_SECONDS), and the kernel log.  Writes every
-# result to OUTDIR/results.tap for the host.  The whole upstream suites are
-# compared with the base kernel's run in SUITE_REF (its OUTDIR): no new
-# failure.  CHECKS, a list of section names (kselftest-programs kselftest
-# lsfd libfuse lsof fuser userns stress), runs those sections alone (the
-# kernel log is always judged).
+# Runs, section by section (CHECKS, a list of section names, runs those
+# alone; the kernel log is always judged):
+#   kselftest-programs  our kselftest programs fuse_fdinfo_test and
+#                       fuse_userns_test, each result imported
+#   kselftest   the kselftest collections filesystems/fuse and proc through
+#               run_kselftest.sh (KST: their install folder)
+#   lsfd        the lsfd checks (UL_SRC, UL_OBJ)
+#   libfuse     libfuse's suite, the cases LIBFUSE_TESTS selects, and our
+#               fdinfo case in it (FUSE_SRC, FUSE_OBJ)
+#   lsof        lsof's FUSE test, then its whole suite against stock lsof's
+#               (LSOF_OBJ, LSOF_BASE_OBJ)
+#   fuser       fuser's suite, its FUSE tests and the rest against stock
+#               fuser's (PSMISC_OBJ, PSMISC_BASE_OBJ)
+#   userns      the RFC end to end (USERNS_TOOLS)
+#   stress      fuse_fdinfo_stress (STRESS_SECONDS; STRESS_IDS ids, 100000
+#               by default; then its fault_injection test alone, with its
+#               kernel log judged apart), and kmemleak, required then
+# then kmemleak (when the kernel has it) and the kernel log.  Writes every
+# result to OUTDIR/results.tap for the host.  The whole upstream suites
+# (testbed/guest/upstream-suites.sh) are compared with the base kernel's
+# run in SUITE_REF (its OUTDIR): no new failure.
 #
 # KERNEL=base states what must happen on the unpatched base kernel instead:
 # the kselftest programs and the lsof and fuser tests fail there (and skip
-# nothing), and the kernel log and kmemleak stay clean.  KERNEL=v2: the
+# nothing), our libfuse case does not pass (it skips, saying why), and the
+# kernel log and kmemleak stay clean.  KERNEL=v2: the
 # series without the RFC on top (patches/linux/rfc-userns/), where the
 # RFC's tests (fuse_userns_test, and with USERNS_TOOLS, userns-checks.sh)
 # must fail and the rest pass.

@@ -90,9 +90,9 @@ while [ $# -gt 0 ]; do
 	shift
 done
 case "$FAKE_GUEST" in
-hang) sleep 1000 & exec sleep 1000 ;;
+hang) sleep 987654 & exec sleep 987654 ;;
 run) exec sh -c "$cmd" ;;
-run-then-hang) sh -c "$cmd"; exec sleep 1000 ;;
+run-then-hang) sh -c "$cmd"; exec sleep 987654 ;;
 esac
 EOT
 chmod +x "$vng"
@@ -107,9 +107,9 @@ t=$(date +%s) rc=0
 guest hang $limit true || rc=$?
 took=$(($(date +%s) - t))
 [ $rc != 0 ] && [ $took -lt $((limit + 15)) ] && grep -q "console.log" "$work/guest-hang.log" &&
-	! pgrep -f "^sleep 1000$" >/dev/null
+	! pgrep -f "^sleep 987654$" >/dev/null
 check "a guest that never returns ends at VM_TIMEOUT=$limit with its children, and fails (status $rc after ${took}s)" $?
-pkill -f "^sleep 1000$" || true
+pkill -f "^sleep 987654$" || true
 
 # The guest command: the test's own TAP file, written by the "guest"
 tapper=$work/guest.sh
