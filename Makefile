@@ -176,6 +176,8 @@ lsof-base: kernel
 	@$(H)/mktree.sh lsof $(LSOF) $(LSOF_BASE)
 	@$(H)/build.sh lsof $(LSOF_BASE) $(LSOF_BASE_OBJ) $(OBJ)/usr/include
 
+# fuser (psmisc) with our patches and stock, with their tests' helper
+# programs: stock fuser's suite is the reference of ours
 psmisc: kernel
 	@$(H)/mktree.sh psmisc $(PSMISC) $(PSMISC_BASE)
 	@$(H)/build.sh psmisc $(PSMISC) $(PSMISC_OBJ) $(OBJ)/usr/include
