@@ -7,42 +7,45 @@
 # to ~/.cache/fuse-visibility.  The sources are pinned in testbed/sources.pin.
 #
 # The lines starting with "## " are what make help prints: the one place
-# that says what each target does and what it costs (measured on this
-# project's 2-core machines under TCG; "warm": downloads, trees and ccache
-# there; results in testbed/results/).
+# that says what each target does and what it costs: the step times of the
+# clean-clone .ci/run of 2026-12-06 (2 cores, QEMU under TCG, downloads and
+# the plain kernels in ccache, the v2 and debug kernels not), in
+# testbed/results/2026-12-06-testbed-trust.md, unless said otherwise.
 #
 ## The test command, and the whole story:
 ##   make check          build the patched kernel (series + RFC), the base kernel, the tools;
 ##                       boot check-v2 and check-base first, then the patched kernel: our
 ##                       selftests, the kselftest runner (fuse, proc), lsfd, libfuse's case,
 ##                       lsof's and fuser's suites against stock, the RFC's checks;
-##                       checkpatch --strict                       [warm 20 min, cold 45 min]
+##                       checkpatch --strict    [17 min, the v2 kernel built cold in it]
 ##   make check CHECKS="lsfd libfuse"   those guest sections alone, no check-v2 or
 ##                       checkpatch first; check-base only for kselftest and libfuse
 ##                       (kselftest-programs kselftest lsfd libfuse lsof fuser userns)
-##   make demo           passthrough_hp, an app, fdinfo, lsfd, fuser and lsof in a VM  [2 min]
+##   make demo           passthrough_hp, an app, fdinfo, lsfd, fuser and lsof in a VM
+##                       [2 min on 2026-11-24]
 ##
 ## More checks (CI runs them all, .ci/run):
 ##   make check-base     the same on the unpatched base kernel: our checks must fail there;
-##                       the upstream suites' results are make check's reference   [warm 6 min]
-##   make check-v2       the series without the RFC: the RFC's tests must fail    [warm 3 min]
-##   make check-lsfd     util-linux's whole lsfd suite, patched and stock lsfd    [warm 7 min]
+##                       the upstream suites' results are make check's reference   [4 min]
+##   make check-v2       the series without the RFC: the RFC's tests must fail
+##   make check-lsfd     util-linux's whole lsfd suite, patched and stock lsfd    [6 min]
 ##   make check-libfuse  libfuse's whole suite on the base kernel, then on the patched one
-##                       against it (not in CI: about 15 min a kernel)       [warm 35 min]
+##                       against it (not in CI: 9 s a case, about 15 min a kernel)
 ##   make check-debug    selftests + 60 s stress (STRESS_SECONDS=) on a KASAN, lockdep,
-##                       PROVE_RCU, kmemleak kernel: no splat, no leak  [warm 13 min, cold 30]
-##   make check-debug-base   its control on a debug base kernel          [warm 13 min, cold 30]
+##                       PROVE_RCU, kmemleak kernel: no splat, no leak   [16 min, build half cold]
+##   make check-debug-base   its control on a debug base kernel           [16 min, build cold]
 ##   make series         the mailable series in out/series: git am on the pristine base,
-##                       every patch built with W=1 and sparse, checkpatch     [warm 7 min]
+##                       every patch built with W=1 and sparse, checkpatch     [3 min]
 ##
 ## The test bed's own checks (seconds, no kernel build):
-##   make lint           shellcheck of every script                               [2 s]
-##   make check-runner   a failed build fails, a hung guest is killed at VM_TIMEOUT   [10 s]
-##   make check-fresh    a new machine's first steps, against an empty cache folder  [15 s]
-##   make check-export   make tree + make export give back patches/ byte for byte  [10 s warm]
+##   make lint           shellcheck of every script                               [3 s]
+##   make check-runner   a failed build fails, a hung guest is killed at VM_TIMEOUT   [17 s]
+##   make check-fresh    a new machine's first steps, against an empty cache folder   [7 s]
+##   make check-export   make tree + make export give back patches/ byte for byte
+##                       [42 s importing the trees, 7 s with them]
 ##
 ## Measuring:
-##   make bench          ratios against baselines in the same boots: out/bench/  [40 min]
+##   make bench          ratios against baselines in the same boots: out/bench/
 ##   make time-check     a cold and a warm make check, for make bench's table
 ##
 ## Working on the patches:
