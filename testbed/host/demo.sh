@@ -6,7 +6,7 @@
 # Boot the patched kernel and run testbed/guest/story.sh in it; then, if the
 # unpatched base kernel is built already (make check-base builds it), show
 # what the same steps print there.  A second long build is not worth it for
-# the contrast: the README quotes it.
+# the contrast: testbed/results/2026-11-24-demo.md quotes it.
 
 source "$(dirname "$0")/lib.sh"
 
@@ -19,5 +19,5 @@ if [ -f "$base_image" ]; then
 	stage "the same steps on the unpatched base kernel"
 	boot "$base_image" "$out/base" KERNEL=base testbed/guest/story.sh "${objs[@]}"
 else
-	stage "the unpatched base kernel is not built (make check-base builds it); README.md quotes what it shows"
+	stage "the unpatched base kernel is not built (make check-base builds it); testbed/results/2026-11-24-demo.md shows what it prints"
 fi
