@@ -16,41 +16,69 @@
 #include <linux/sched.h>
 #include <linux/security.h>
 #include <linux/seq_file.h>
-#include <linux/sizes.h>
 
 /* Characters escaped in paths (as octal \ooo), as io_uring does */
 #define FUSE_FDINFO_PATH_ESC	" \t\n\\"
 
 /*
- * Bytes of lines listed for the backing ids of a connection, per section.
- * The fdinfo is one seq_file record, built again each time its buffer
- * doubles, and a failed allocation of that buffer fails the whole read:
- * bound it, so that a server with a million ids costs readers a 4 MiB
- * buffer, not one of 128 MiB.  Ids beyond the bound are counted, not
- * listed.  A section ends with the line that crosses the bound: a path of
- * exceptional length makes that line, and the buffer, longer.
+ * Backing ids listed in the fdinfo of /dev/fuse.  The fdinfo is one
+ * seq_file record, built again each time its buffer doubles, and a failed
+ * allocation of that buffer fails the whole read: bound the lines, so that
+ * a server with a million ids costs readers some 8 MiB of buffer (paths of
+ * typical length), not 128 MiB.  Ids beyond the bound are counted, not
+ * listed.  The bound is in ids, not bytes, so that what is listed does not
+ * depend on the length of paths.
  */
-#define FUSE_FDINFO_LIST_MAX	SZ_1M
+#define FUSE_FDINFO_IDS_MAX	65536
 
 /*
- * The device and inode number of @file, as /proc/<pid>/maps prints those of
- * a mapped file: lsof and fuser match open files by them, not by path.
+ * May the reader of @m see the path of a backing file that @registrant
+ * registered?  /proc/<pid>/maps and the fd link show the FUSE file, not
+ * its backing file, on purpose, and the backing path is one of the FUSE
+ * server's view: show it only to a reader with CAP_SYS_ADMIN over the user
+ * namespace of the credentials that registered the backing file, that is
+ * whoever could have registered it.
+ * m->file is the fdinfo file, so this judges whoever opened it, not
+ * whoever reads from it.  Without an audit record: an unprivileged lsof or
+ * lsfd reads every fdinfo, and a missing path is not a denial worth
+ * logging.
  */
-static void fuse_show_dev_ino(struct seq_file *m, struct file *file)
+static bool fuse_fdinfo_may_show_path(struct seq_file *m,
+				      const struct cred *registrant)
 {
-	const struct inode *inode = file_inode(file);
-
-	seq_put_hex_ll(m, NULL, MAJOR(inode->i_sb->s_dev), 2);
-	seq_put_hex_ll(m, ":", MINOR(inode->i_sb->s_dev), 2);
-	seq_put_decimal_ull(m, " ", inode->i_ino);
+	return !security_capable(m->file->f_cred, registrant->user_ns,
+				 CAP_SYS_ADMIN, CAP_OPT_NOAUDIT);
 }
 
 /*
- * One section of the /dev/fuse listing: a header with the number of
- * backing ids, then one "%5u: " line per id with the path of its backing
- * file or, with @identity, its device and inode number, up to
- * FUSE_FDINFO_LIST_MAX bytes of lines, then the number of ids left out, if
- * any.
+ * The value of a "fuse_backing:" line: the backing id (0 once closed), the
+ * device (major:minor, hex), inode number and mount id (decimal) of the
+ * backing file as stat(2) and statx(2) report them, and, if @path, its
+ * path, last, escaped.
+ */
+static void fuse_show_backing(struct seq_file *m, u64 id, struct file *file,
+			      bool path)
+{
+	struct kstat stat;
+
+	/* On error, what the inode says: vfs_getattr_ident() fills it in */
+	vfs_getattr_ident(&file->f_path, &stat);
+	seq_put_decimal_ull(m, "fuse_backing:\t", id);
+	seq_put_hex_ll(m, " ", MAJOR(stat.dev), 2);
+	seq_put_hex_ll(m, ":", MINOR(stat.dev), 2);
+	seq_put_decimal_ull(m, " ", stat.ino);
+	seq_put_decimal_ull(m, " ", stat.mnt_id);
+	if (path) {
+		seq_putc(m, ' ');
+		seq_file_path(m, file, FUSE_FDINFO_PATH_ESC);
+	}
+	seq_putc(m, '\n');
+}
+
+/*
+ * The backing files registered on @fc: their number, then one
+ * "fuse_backing:" line per id, up to FUSE_FDINFO_IDS_MAX of them, then the
+ * number of ids left out, if any.
  *
  * fuse_backing_next() walks the ids in numeric order and takes a reference
  * on each backing file under RCU: no lock is held across the list, so
@@ -59,24 +87,18 @@ static void fuse_show_dev_ino(struct seq_file *m, struct file *file)
  * other id is listed or counted exactly once.  The order is not promised
  * to readers.
  */
-static void fuse_backing_files_list(struct seq_file *m, struct fuse_conn *fc,
-				    const char *header, bool identity)
+static void fuse_backing_files_show(struct seq_file *m, struct fuse_conn *fc)
 {
+	unsigned int listed = 0, unlisted = 0;
 	struct fuse_backing *fb;
-	unsigned int unlisted = 0;
-	size_t start;
 	int id;
 
-	seq_printf(m, "%s:\t%u\n", header, fuse_backing_files_nr(fc));
-	start = m->count;
+	seq_printf(m, "fuse_backing_files:\t%u\n", fuse_backing_files_nr(fc));
 	for (id = 0; (fb = fuse_backing_next(fc, &id)); id++) {
-		if (m->count - start < FUSE_FDINFO_LIST_MAX) {
-			seq_printf(m, "%5u: ", id);
-			if (identity)
-				fuse_show_dev_ino(m, fb->file);
-			else
-				seq_file_path(m, fb->file, FUSE_FDINFO_PATH_ESC);
-			seq_putc(m, '\n');
+		if (listed < FUSE_FDINFO_IDS_MAX) {
+			fuse_show_backing(m, id, fb->file,
+					  fuse_fdinfo_may_show_path(m, fb->cred));
+			listed++;
 		} else {
 			unlisted++;
 		}
@@ -87,23 +109,7 @@ static void fuse_backing_files_list(struct seq_file *m, struct fuse_conn *fc,
 		cond_resched();
 	}
 	if (unlisted)
-		seq_printf(m, "%s_unlisted:\t%u\n", header, unlisted);
-}
-
-/*
- * List the backing files registered on @fc: their paths in io_uring's
- * fixed file format, then, in a section of the same form (as io_uring's
- * UserBufs follow its UserFiles), their device and inode numbers.  Readers
- * join the two by id: an id opened or closed between them may be in one
- * only.
- */
-static void fuse_backing_files_show(struct seq_file *m, struct fuse_conn *fc)
-{
-	if (!IS_ENABLED(CONFIG_FUSE_PASSTHROUGH))
-		return;
-
-	fuse_backing_files_list(m, fc, "fuse_backing_files", false);
-	fuse_backing_files_list(m, fc, "fuse_backing_inodes", true);
+		seq_printf(m, "fuse_backing_files_unlisted:\t%u\n", unlisted);
 }
 
 /**
@@ -111,9 +117,12 @@ static void fuse_backing_files_show(struct seq_file *m, struct fuse_conn *fc)
  * @m: seq_file of /proc/<pid>/fdinfo/<fd>
  * @file: the /dev/fuse file
  *
- * Shows the connection the device is bound to, once it is mounted, and the
- * backing files registered on that connection.  The connection cannot go
- * away meanwhile: the device holds a reference to it.
+ * Shows the connection the device is bound to, once it is mounted, and, if
+ * the connection uses passthrough, the backing files registered on it.
+ * Every /dev/fuse file of the connection (see FUSE_DEV_IOC_CLONE) shows the
+ * same.  A CUSE channel, which never negotiates passthrough, lists nothing.
+ * The connection cannot go away meanwhile: the device holds a reference
+ * to it.
  */
 void fuse_dev_show_fdinfo(struct seq_file *m, struct file *file)
 {
@@ -125,20 +134,21 @@ void fuse_dev_show_fdinfo(struct seq_file *m, struct file *file)
 
 	fc = fud->chan->conn;
 	seq_printf(m, "fuse_connection:\t%u\n", fuse_conn_get_id(fc));
-	fuse_backing_files_show(m, fc);
+	if (IS_ENABLED(CONFIG_FUSE_PASSTHROUGH) && fc->passthrough)
+		fuse_backing_files_show(m, fc);
 }
 
 /**
- * fuse_file_show_fdinfo() - show fdinfo of a FUSE file or directory
+ * fuse_file_show_fdinfo() - show fdinfo of a FUSE file
  * @m: seq_file of /proc/<pid>/fdinfo/<fd>
  * @file: the FUSE file
  *
- * Shows the connection of the file.  A file open in passthrough mode also
- * shows the id under which its backing file is registered now (0 once that
- * id is closed: the backing file is then held by open files alone, and
- * shown nowhere else) and, to a reader with CAP_SYS_ADMIN over the user
- * namespace of the registrant, the device, inode number and path of the
- * backing file.
+ * Shows nothing for a file that is not open in passthrough mode.  A file
+ * open in passthrough mode shows its connection, its open flags
+ * (FOPEN_*, as the kernel applies them) and its backing file: the id under
+ * which it is registered now (0 once that id is closed: the backing file
+ * is then held by open files alone), its device, inode number and mount id
+ * and, to a reader privileged over its registrant, its path.
  *
  * The backing file cannot go away meanwhile: it is held by @file, which
  * the caller holds, and by fi->fb, which is only reset when the last file
@@ -150,32 +160,12 @@ void fuse_file_show_fdinfo(struct seq_file *m, struct file *file)
 	struct file *backing_file = fuse_file_passthrough(ff);
 	struct fuse_backing *fb;
 
-	seq_printf(m, "fuse_connection:\t%u\n", fuse_conn_get_id(ff->fm->fc));
 	if (!backing_file)
 		return;
 
 	fb = fuse_inode_backing(get_fuse_inode(file_inode(file)));
-	seq_printf(m, "fuse_backing_id:\t%llu\n", fb ? fuse_backing_id(fb) : 0);
-
-	/*
-	 * /proc/<pid>/maps and the fd link show the FUSE path, not the
-	 * backing path, on purpose: only show it to a reader with
-	 * CAP_SYS_ADMIN over the user namespace of the credentials that
-	 * registered the backing file: the initial one, unless a server
-	 * privileged in a user namespace registered it (see
-	 * fuse_backing_may_register()).
-	 * m->file is the fdinfo file, so this judges whoever opened it, not
-	 * whoever reads from it.  Without an audit record: an unprivileged
-	 * lsof or lsfd reads every fdinfo, and not seeing the line is not a
-	 * denial worth logging.
-	 */
-	if (security_capable(m->file->f_cred, backing_file->f_cred->user_ns,
-			     CAP_SYS_ADMIN, CAP_OPT_NOAUDIT))
-		return;
-
-	seq_puts(m, "fuse_backing_inode:\t");
-	fuse_show_dev_ino(m, backing_file);
-	seq_puts(m, "\nfuse_backing_file:\t");
-	seq_file_path(m, backing_file, FUSE_FDINFO_PATH_ESC);
-	seq_putc(m, '\n');
+	seq_printf(m, "fuse_connection:\t%u\n", fuse_conn_get_id(ff->fm->fc));
+	seq_printf(m, "fuse_open_flags:\t0x%x\n", READ_ONCE(ff->open_flags));
+	fuse_show_backing(m, fb ? fuse_backing_id(fb) : 0, backing_file,
+			  fuse_fdinfo_may_show_path(m, backing_file->f_cred));
 }

@@ -4,7 +4,8 @@
  * server and its users do at the same time.  Three tests:
  *
  * many_ids: 10000 ids (FUSE_STRESS_IDS) on one connection are all listed
- *	in the fdinfo of /dev/fuse, exactly once each, with their id.
+ *	in the fdinfo of /dev/fuse, exactly once each, with their id, device,
+ *	inode number, mount id and path; past 65536 ids, the others counted.
  *
  * hostile_names: names with newline, tab, backslash, space, non-UTF-8
  *	bytes, near PATH_MAX, deleted, each listed as one parsable line, also
@@ -33,6 +34,7 @@
 
 #define _GNU_SOURCE
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -283,92 +285,194 @@ static int take_over(struct __test_metadata *_metadata, struct server *server)
 
 /* ---- well-formed fdinfo ------------------------------------------------- */
 
-/* "MM:mm ino": a device and inode number as /proc/<pid>/maps prints them */
-static bool dev_ino_ok(const char *p, const char *nl)
-{
-	unsigned long long ino;
-	unsigned int maj, min;
-	int n = -1;
+/* At most this many "fuse_backing:" lines in the fdinfo of /dev/fuse */
+#define IDS_LISTED	65536
 
-	return sscanf(p, "%x:%x %llu%n", &maj, &min, &ino, &n) == 3 &&
-	       p + n == nl;
-}
+#define BACKING_KEY	"fuse_backing:\t"
+
+/* A "fuse_backing:\tID MM:mm INO MNT_ID[ PATH]" line */
+struct backing {
+	unsigned long long id;
+	unsigned int major, minor;
+	unsigned long long ino;
+	unsigned long long mnt_id;
+	const char *path;	/* as printed, escaped, not NUL-terminated */
+	size_t path_len;	/* 0: no path shown */
+};
 
 /*
- * Every line is "key:\t..." / "key: ..." (a generic or FUSE key) or, after
- * "fuse_backing_files:", "%5u: <path>", or after "fuse_backing_inodes:",
- * "%5u: MM:mm ino", with ids > 0 (in no promised order).  A path holds no
- * raw space, tab or backslash: the kernel escapes them.
+ * Parse the value @v of a "fuse_backing:" line, which ends at @nl, into
+ * @b: false if it is not of the documented form: numbers in their bases
+ * without sign, the device "%02x:%02x" at least, one space between
+ * fields, a path without raw space, tab or newline, every backslash the
+ * start of an octal escape \ooo.
  */
-static bool well_formed(const char *buf, size_t len)
+static bool parse_backing(const char *v, const char *nl, struct backing *b)
 {
-	const char *line = buf, *end = buf + len;
-	enum { NO_LIST, PATHS, INODES } list = NO_LIST;
+	char head[128];
+	const char *colon, *space, *p;
+	size_t len = nl - v;
+	int n = -1, i, spaces = 0;
 
-	if (len && buf[len - 1] != '\n')
+	memset(b, 0, sizeof(*b));
+	if (*v < '0' || *v > '9')
 		return false;
-	while (line < end) {
-		const char *nl = memchr(line, '\n', end - line);
-		const char *colon = memchr(line, ':', nl - line);
-
-		if (!colon)
+	/*
+	 * sscanf() takes the length of its whole input first: give it the
+	 * numbers only, not a listing of many megabytes.
+	 */
+	snprintf(head, sizeof(head), "%.*s",
+		 (int)(len < sizeof(head) ? len : sizeof(head) - 1), v);
+	if (sscanf(head, "%llu %x:%x %llu %llu%n", &b->id, &b->major, &b->minor,
+		   &b->ino, &b->mnt_id, &n) != 5 || n < 0 || (size_t)n > len)
+		return false;
+	/* No sign, no newline, no second space: sscanf() would take them */
+	for (i = 0; i < n; i++) {
+		if (v[i] == ' ' && v[i - 1] != ' ')
+			spaces++;
+		else if (v[i] != ':' && !isxdigit((unsigned char)v[i]))
 			return false;
-		if (list && (*line == ' ' || (*line >= '0' && *line <= '9'))) {
-			char *e;
-			long id = strtol(line, &e, 10);
-			const char *p;
-
-			if (e != colon || colon[1] != ' ' || id <= 0)
-				return false;
-			if (list == INODES && !dev_ino_ok(colon + 2, nl))
-				return false;
-			for (p = colon + 2; list == PATHS && p < nl; p++)
-				if (*p == ' ' || *p == '\t')
-					return false;
-		} else if (!strncmp(line, "fuse_backing_file:\t", 19)) {
-			for (const char *p = line + 19; p < nl; p++)
-				if (*p == ' ' || *p == '\t')
-					return false;
-		} else if (!strncmp(line, "fuse_backing_inode:\t", 20) &&
-			   !dev_ino_ok(line + 20, nl)) {
+	}
+	if (spaces != 3)
+		return false;
+	space = strchr(v, ' ');
+	colon = strchr(v, ':');
+	if (colon - space < 3 || strchr(colon, ' ') - colon < 3)
+		return false;
+	if ((size_t)n == len)
+		return true;
+	if (v[n] != ' ' || (size_t)n + 1 == len)
+		return false;
+	b->path = v + n + 1;
+	b->path_len = len - n - 1;
+	for (p = b->path; p < nl; p++) {
+		if (*p == ' ' || *p == '\t')
 			return false;
-		}
-		if (!strncmp(line, "fuse_backing_files:\t", 20))
-			list = PATHS;
-		else if (!strncmp(line, "fuse_backing_inodes:\t", 21))
-			list = INODES;
-		else if (*line != ' ' && (*line < '0' || *line > '9'))
-			list = NO_LIST;
-		line = nl + 1;
+		if (*p == '\\' && (nl - p < 4 || p[1] < '0' || p[1] > '3' ||
+				   p[2] < '0' || p[2] > '7' || p[3] < '0' ||
+				   p[3] > '7'))
+			return false;
 	}
 	return true;
 }
 
-/* How many "%5u: ..." lines follow "@key:"; -1 without it */
-static int section_lines(const char *buf, size_t len, const char *key)
+/* Is the key of @line, @len characters, @key? */
+static bool key_is(const char *line, size_t len, const char *key)
 {
-	const char *end = buf + len;
-	char k[64];
-	int n = 0;
-	const char *p;
-
-	snprintf(k, sizeof(k), "\n%s:\t", key);
-	p = memmem(buf, len, k, strlen(k));
-	if (!p)
-		return -1;
-	for (p = memchr(p + 1, '\n', end - p - 1); p && p + 1 < end;
-	     p = memchr(p + 1, '\n', end - p - 1)) {
-		if (p[1] != ' ' && (p[1] < '0' || p[1] > '9'))
-			break;
-		n++;
-	}
-	return n;
+	return strlen(key) == len && !strncmp(line, key, len);
 }
 
-/* How many "%5u: path" lines follow "fuse_backing_files:"; -1 without it */
+/* A decimal number without sign or padding from @v to @nl, or -1 */
+static long dec_value(const char *v, const char *nl)
+{
+	char *end;
+	long n;
+
+	if (!v || *v < '0' || *v > '9' || (*v == '0' && v + 1 != nl))
+		return -1;
+	n = strtol(v, &end, 10);
+	return end == nl ? n : -1;
+}
+
+/* What the fdinfo of /dev/fuse says of its backing ids */
+struct listing {
+	long ids;		/* fuse_backing_files, or -1 */
+	long listed;		/* "fuse_backing:" lines */
+	long unlisted;		/* fuse_backing_files_unlisted, or -1 */
+};
+
+/*
+ * Is the fdinfo of /dev/fuse (@dev) or of a FUSE file well formed?  The
+ * generic lines are "key:\t..." or "key: ...", the FUSE lines follow
+ * them, in this order:
+ *  /dev/fuse: nothing (not mounted), or "fuse_connection:", then, with
+ *	passthrough, "fuse_backing_files:\tN", up to IDS_LISTED
+ *	"fuse_backing:" lines with ids > 0 (in no promised order), and, last,
+ *	"fuse_backing_files_unlisted:\tK" (K > 0) only after IDS_LISTED lines;
+ *  a FUSE file: nothing (not in passthrough mode), or "fuse_connection:",
+ *	"fuse_open_flags:\t0x..." with FOPEN_PASSTHROUGH, and one
+ *	"fuse_backing:" line, whose id is 0 once the server closed it.
+ * What the listing says is left in @l, if given.
+ */
+static bool well_formed(const char *buf, size_t len, bool dev,
+			struct listing *l)
+{
+	enum { GENERIC, CONN, LIST, UNLISTED, FLAGS, BACKING } state = GENERIC;
+	const char *line, *nl, *end = buf + len;
+	struct listing tmp;
+	struct backing b;
+	char *hex_end;
+	long n;
+
+	if (!l)
+		l = &tmp;
+	l->ids = -1;
+	l->listed = 0;
+	l->unlisted = -1;
+	if (len && buf[len - 1] != '\n')
+		return false;
+	for (line = buf; line < end; line = nl + 1) {
+		size_t k = strcspn(line, ":\n");
+		const char *v = line + k + 2;
+
+		nl = memchr(line, '\n', end - line);
+		if (line[k] != ':')
+			return false;
+		if (strncmp(line, "fuse_", 5)) {
+			/* Generic lines come first */
+			if (state != GENERIC)
+				return false;
+			continue;
+		}
+		if (line[k + 1] != '\t')
+			return false;
+		if (key_is(line, k, "fuse_connection")) {
+			if (state != GENERIC || dec_value(v, nl) <= 0)
+				return false;
+			state = CONN;
+		} else if (key_is(line, k, "fuse_backing_files")) {
+			l->ids = dec_value(v, nl);
+			if (!dev || state != CONN || l->ids < 0)
+				return false;
+			state = LIST;
+		} else if (key_is(line, k, "fuse_backing")) {
+			if (!parse_backing(v, nl, &b) ||
+			    state != (dev ? LIST : FLAGS))
+				return false;
+			if (dev && (!b.id || ++l->listed > IDS_LISTED))
+				return false;
+			if (!dev)
+				state = BACKING;
+		} else if (key_is(line, k, "fuse_backing_files_unlisted")) {
+			l->unlisted = dec_value(v, nl);
+			if (!dev || state != LIST || l->unlisted <= 0 ||
+			    l->listed != IDS_LISTED)
+				return false;
+			state = UNLISTED;
+		} else if (key_is(line, k, "fuse_open_flags")) {
+			/* Hex, no padding: never 0, FOPEN_PASSTHROUGH is set */
+			if (dev || state != CONN || strncmp(v, "0x", 2) ||
+			    !isxdigit((unsigned char)v[2]) || v[2] == '0')
+				return false;
+			n = strtol(v + 2, &hex_end, 16);
+			if (hex_end != nl || !(n & FOPEN_PASSTHROUGH))
+				return false;
+			state = FLAGS;
+		} else {
+			return false;
+		}
+	}
+	/* A FUSE file shows all of its lines or none */
+	return dev || state == GENERIC || state == BACKING;
+}
+
+/* How many "fuse_backing:" lines follow "fuse_backing_files:"; -1 without it */
 static int listed(const char *buf, size_t len)
 {
-	return section_lines(buf, len, "fuse_backing_files");
+	struct listing l;
+
+	well_formed(buf, len, true, &l);
+	return l.ids < 0 ? -1 : l.listed;
 }
 
 /*
@@ -417,16 +521,20 @@ static ssize_t read_fdinfo(const char *path, char **buf, size_t *size)
 
 static void account(const char *buf, ssize_t len, int kind, const char *path)
 {
+	bool ok;
+	struct listing l;
 	unsigned long max;
 
 	if (len < 0)
 		return;
 	atomic_fetch_add(&ops[kind], 1);
-	if (kind == OPS_DEV_READS && listed(buf, len) >= 0)
+	ok = well_formed(buf, len, kind == OPS_DEV_READS, &l);
+	if (kind == OPS_DEV_READS && l.ids >= 0)
 		atomic_fetch_add(&ops[OPS_DEV_LISTS], 1);
-	if (kind == OPS_FILE_READS && memmem(buf, len, "\nfuse_backing_id:\t", 18))
+	if (kind == OPS_FILE_READS &&
+	    memmem(buf, len, "\n" BACKING_KEY, strlen("\n" BACKING_KEY)))
 		atomic_fetch_add(&ops[OPS_FILE_IDS], 1);
-	if (!well_formed(buf, len)) {
+	if (!ok) {
 		if (atomic_fetch_add(&ops[OPS_BAD], 1) < 3)
 			fprintf(stderr, "malformed %s:\n%.*s\n", path, (int)len, buf);
 	}
@@ -614,36 +722,39 @@ FIXTURE_TEARDOWN(stress)
 	}
 }
 
-/* The value of "@key:\t<n>" in @buf, or -1 */
-static long key_num(const char *buf, const char *key)
+/* The mount id statx() gives for @path, or 0 */
+static unsigned long long mount_id(const char *path)
 {
-	char k[64];
-	const char *p;
+	struct statx stx;
 
-	snprintf(k, sizeof(k), "\n%s:\t", key);
-	p = strstr(buf, k);
-	return p ? atol(p + strlen(k)) : -1;
+	if (statx(AT_FDCWD, path, 0, STATX_INO | STATX_MNT_ID, &stx) ||
+	    !(stx.stx_mask & STATX_MNT_ID))
+		return 0;
+	return stx.stx_mnt_id;
 }
 
 /*
  * FUSE_STRESS_IDS ids on one connection, of up to FILES files (made one
- * by one, the slow part): each id is listed once with its path, or, past
- * the bound of 1 MiB of lines, counted as unlisted; likewise in the inode
- * section.  The debug run registers 100000, the listing bound shows from
- * some 20000 of these paths on.
+ * by one, the slow part): each id is listed once, with the device, inode
+ * number, mount id and path of its file, or, past the bound of IDS_LISTED
+ * lines, counted as unlisted.  The debug run registers 100000: the bound
+ * shows from 65537 ids on.
  */
 #define FILES	10000
 TEST_F_TIMEOUT(stress, many_ids, 1800)
 {
 	int nr = env_int("FUSE_STRESS_IDS", 10000);
 	int files = nr < FILES ? nr : FILES;
-	char path[PATH_MAX], *buf = NULL, *line, *next;
+	char path[PATH_MAX], *buf = NULL;
 	struct rlimit rl = { 1 << 20, 1 << 20 };
 	int devfd, *id, *file_of, max_id = 0, i, bad = 0, found = 0;
-	long count, unlisted, inodes, inodes_unlisted;
+	unsigned long long *ino, mnt_id;
+	const char *line, *key = "\n" BACKING_KEY;
 	struct server server;
+	struct listing l;
 	unsigned char *seen;
 	struct timespec t0, t1;
+	struct stat st;
 	size_t size = 0;
 	ssize_t len;
 
@@ -651,10 +762,17 @@ TEST_F_TIMEOUT(stress, many_ids, 1800)
 	setrlimit(RLIMIT_NOFILE, &rl);
 	snprintf(path, sizeof(path), "%s/scale", lower);
 	ASSERT_EQ(mkdir(path, 0755), 0);
+	ino = calloc(files, sizeof(*ino));
+	ASSERT_NE(ino, NULL);
 	for (i = 0; i < files; i++) {
 		snprintf(path, sizeof(path), "%s/scale/%06d", lower, i);
 		ASSERT_EQ(close(open(path, O_CREAT | O_WRONLY, 0644)), 0);
+		ASSERT_EQ(stat(path, &st), 0);
+		ino[i] = st.st_ino;
 	}
+	/* All on the one tmpfs */
+	mnt_id = mount_id(path);
+	ASSERT_NE(mnt_id, 0);
 	id = calloc(nr, sizeof(*id));
 	ASSERT_NE(id, NULL);
 	start_server(_metadata, &server, false);
@@ -681,43 +799,45 @@ TEST_F_TIMEOUT(stress, many_ids, 1800)
 	len = read_fdinfo(path, &buf, &size);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	ASSERT_GE(len, 0);
-	EXPECT_TRUE(well_formed(buf, len));
-	count = key_num(buf, "fuse_backing_files");
-	unlisted = key_num(buf, "fuse_backing_files_unlisted");
-	inodes = key_num(buf, "fuse_backing_inodes");
-	inodes_unlisted = key_num(buf, "fuse_backing_inodes_unlisted");
-	for (line = buf; line && line < buf + len; line = next) {
-		char *nl = strchr(line, '\n');
-		char *p = strstr(line, "/scale/");
-		long k, n = atol(line);
+	EXPECT_TRUE(well_formed(buf, len, true, &l));
+	for (line = strstr(buf, key); line; line = strstr(line, key)) {
+		const char *nl = strchr(++line, '\n');
+		struct backing b;
+		int k = -1;
 
-		next = nl ? nl + 1 : NULL;
-		if (!p || p > nl)
-			continue;
-		k = atol(p + 7);
-		if (n <= 0 || n > max_id || file_of[n] != k || seen[n]++)
-			bad++;
-		else
+		if (!nl)
+			break;
+		if (parse_backing(line + strlen(BACKING_KEY), nl, &b) &&
+		    b.id > 0 && b.id <= (unsigned long long)max_id)
+			k = file_of[b.id];
+		if (k >= 0)
+			snprintf(path, sizeof(path), "%s/scale/%06d", lower, k);
+		if (k < 0 || seen[b.id]++ || b.path_len != strlen(path) ||
+		    strncmp(b.path, path, b.path_len) || b.ino != ino[k] ||
+		    b.major != major(st.st_dev) || b.minor != minor(st.st_dev) ||
+		    b.mnt_id != mnt_id) {
+			if (bad++ < 3)
+				TH_LOG("not as registered: %.*s",
+				       (int)(nl - line), line);
+		} else {
 			found++;
+		}
 	}
 	TH_LOG("%d ids of %d files: %zd bytes read in %ld ms", nr, files, len,
 	       (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
-	TH_LOG("paths: header %ld, %d listed once with their path, %ld unlisted",
-	       count, found, unlisted);
-	TH_LOG("inodes: header %ld, %ld unlisted", inodes, inodes_unlisted);
-	EXPECT_EQ(count, nr);
-	EXPECT_EQ(inodes, nr);
+	TH_LOG("header %ld, %d listed once as registered, %ld unlisted",
+	       l.ids, found, l.unlisted);
+	EXPECT_EQ(l.ids, nr);
 	EXPECT_EQ(bad, 0);
-	EXPECT_GT(found, 0);
-	EXPECT_EQ(found + (unlisted < 0 ? 0 : unlisted), nr);
-	EXPECT_EQ(section_lines(buf, len, "fuse_backing_inodes") +
-		  (inodes_unlisted < 0 ? 0 : inodes_unlisted), nr);
-	/* Both sections bounded: 1 MiB of lines each, at most */
-	EXPECT_LT(len, 2 * (1 << 20) + 2 * PATH_MAX + 4096);
+	EXPECT_EQ(found, l.listed);
+	/* The bound is in ids: so many listed, the others counted */
+	EXPECT_EQ(found, nr < IDS_LISTED ? nr : IDS_LISTED);
+	EXPECT_EQ(l.unlisted, nr > IDS_LISTED ? nr - IDS_LISTED : -1);
 	for (i = 0; i < nr; i++)
 		fuse_backing_close(devfd, id[i]);
 	close(devfd);
 	free(id);
+	free(ino);
 	free(file_of);
 	free(seen);
 	free(buf);
@@ -747,8 +867,10 @@ static const char *const fault_knobs[] = {
 };
 
 /*
- * Allocation failures while a listing past its bound is read: failslab
- * and fail_page_alloc fail the n-th allocation of the reading task
+ * Allocation failures while a long listing is read (FUSE_STRESS_FAULT_IDS
+ * ids, megabytes: the buffer of the fdinfo grows again and again; past
+ * the bound of IDS_LISTED ids if there are more): failslab and
+ * fail_page_alloc fail the n-th allocation of the reading task
  * (/proc/thread-self/fail-nth), for n = 1, 2, ... until a read makes no
  * more allocations than n.  Each read of a freshly opened fdinfo (the
  * open is not under the fault: procfs lookups turn failed allocations
@@ -763,6 +885,7 @@ TEST_F_TIMEOUT(stress, fault_injection, 600)
 	size_t want_size = 0, size = 0;
 	int devfd, fd, nthfd, i, n, enomem = 0, whole = 0;
 	struct server server;
+	struct listing l;
 	ssize_t want_len, len;
 	bool injected = true;
 
@@ -784,8 +907,10 @@ TEST_F_TIMEOUT(stress, fault_injection, 600)
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", devfd);
 	want_len = read_fdinfo(path, &want, &want_size);
 	ASSERT_GT(want_len, 0);
-	ASSERT_TRUE(well_formed(want, want_len));
-	ASSERT_NE(strstr(want, "\nfuse_backing_files_unlisted:\t"), NULL);
+	ASSERT_TRUE(well_formed(want, want_len, true, &l));
+	ASSERT_EQ(l.ids, nr);
+	ASSERT_EQ(l.listed, nr < IDS_LISTED ? nr : IDS_LISTED);
+	ASSERT_EQ(l.unlisted, nr > IDS_LISTED ? nr - IDS_LISTED : -1);
 
 	/* No allocation of the test itself under the fault: buffer ready */
 	size = want_size;
@@ -864,7 +989,8 @@ static bool well_formed_from(const char *path, enum elsewhere how)
 			fprintf(stderr, "# %d backing files listed %s\n",
 				listed(b, l), how == FROM_CHROOT ? "in a chroot" :
 				"in a mount namespace without them");
-		_exit(l > 0 && well_formed(b, l) && listed(b, l) > 0 ? 0 : 1);
+		_exit(l > 0 && well_formed(b, l, true, NULL) && listed(b, l) > 0 ?
+		      0 : 1);
 	}
 	if (child < 0 || waitpid(child, &status, 0) != child)
 		return false;
@@ -914,7 +1040,7 @@ TEST_F_TIMEOUT(stress, hostile_names, 300)
 	len = read_fdinfo(path, &buf, &size);
 	ASSERT_GT(len, 0);
 	TH_LOG("%d registered, %zd bytes of fdinfo", count, len);
-	EXPECT_TRUE(well_formed(buf, len));
+	EXPECT_TRUE(well_formed(buf, len, true, NULL));
 	EXPECT_EQ(listed(buf, len), count);
 	EXPECT_TRUE(well_formed_from(path, FROM_CHROOT));
 	EXPECT_TRUE(well_formed_from(path, FROM_MNTNS));

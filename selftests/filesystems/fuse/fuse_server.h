@@ -51,6 +51,7 @@ struct fuse_server {
 	uint64_t file_size;		/* st_size of every regular file */
 	uint64_t valid;			/* entry and attribute timeout, s */
 	int max_stack_depth;		/* for passthrough; 0: 1 */
+	bool no_passthrough;		/* do not negotiate FUSE_PASSTHROUGH */
 	void *data;			/* the user's */
 };
 
@@ -110,6 +111,8 @@ static inline void fuse_server_init(struct fuse_server *srv,
 
 	if (init->flags & FUSE_INIT_EXT)
 		have |= (uint64_t)init->flags2 << 32;
+	if (srv->no_passthrough)
+		want &= ~(uint64_t)FUSE_PASSTHROUGH;
 	want &= have;
 	out.flags = want;
 	out.flags2 = want >> 32;

@@ -35,6 +35,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -573,30 +574,124 @@ struct shown {
 	char lower[128];
 };
 
+/* A "fuse_backing:\tID MAJ:MIN INO MNT_ID[ PATH]" line of fdinfo */
+struct backing {
+	unsigned long long id;
+	unsigned int major, minor;
+	unsigned long long ino;
+	unsigned long long mnt_id;
+	char *path;	/* as printed, escaped; NULL if not shown */
+};
+
+/*
+ * Parse the value of a "fuse_backing:" line, up to its newline, into @e
+ * (free e->path), as fuse_fdinfo_test.c does.  False if it is not of the
+ * documented form: numbers in their bases without padding but the
+ * device's, one space between fields.
+ */
+static bool parse_backing(const char *v, struct backing *e)
+{
+	char head[128];
+	size_t len = strcspn(v, "\n");
+	int n = -1;
+
+	memset(e, 0, sizeof(*e));
+	if (*v < '0' || *v > '9')
+		return false;
+	/*
+	 * sscanf() takes the length of its whole input first: give it the
+	 * numbers only, not a listing of many megabytes.
+	 */
+	snprintf(head, sizeof(head), "%.*s",
+		 (int)(len < sizeof(head) ? len : sizeof(head) - 1), v);
+	if (sscanf(head, "%llu %x:%x %llu %llu%n", &e->id, &e->major, &e->minor,
+		   &e->ino, &e->mnt_id, &n) != 5 || n < 0 || (size_t)n > len)
+		return false;
+	/* The device is "%02x:%02x" at least, as in /proc/<pid>/maps */
+	if (!strchr(v, ':') || strchr(v, ':') - strchr(v, ' ') < 3)
+		return false;
+	if ((size_t)n == len)
+		return true;
+	if (v[n] != ' ' || (size_t)n + 1 == len)
+		return false;
+	e->path = strndup(v + n + 1, len - n - 1);
+	return !!e->path;
+}
+
+/*
+ * The "fuse_backing:" line of an fdinfo that has one (a FUSE file's, or
+ * that of /dev/fuse with one backing id), parsed into @e (free e->path);
+ * false if there is none, or more than one, or it is malformed.
+ */
+static bool only_backing(const char *fdinfo, struct backing *e)
+{
+	const char *line = strstr(fdinfo, "\nfuse_backing:\t");
+
+	memset(e, 0, sizeof(*e));
+	if (!line || strstr(line + 1, "\nfuse_backing:\t"))
+		return false;
+	return parse_backing(line + strlen("\nfuse_backing:\t"), e);
+}
+
+/* The mount id statx() gives for @path, or 0 */
+static unsigned long long mount_id(const char *path)
+{
+	struct statx stx;
+
+	if (statx(AT_FDCWD, path, 0, STATX_INO | STATX_MNT_ID, &stx) ||
+	    !(stx.stx_mask & STATX_MNT_ID))
+		return 0;
+	return stx.stx_mnt_id;
+}
+
+/* Does @e name the file at @path as stat() and statx() do? */
+static bool same_file(const struct backing *e, const char *path)
+{
+	struct stat st;
+
+	return !stat(path, &st) && e->major == major(st.st_dev) &&
+	       e->minor == minor(st.st_dev) && e->ino == st.st_ino &&
+	       e->mnt_id == mount_id(path);
+}
+
+/*
+ * In the child: the line of @fdinfo (of /dev/fuse or of the FUSE file)
+ * shows backing id @id and, to the namespace's root, the path and identity
+ * of @lower.
+ */
+static void shows_to_root(const char *fdinfo, int id, const char *lower,
+			  const char *what)
+{
+	struct backing e;
+
+	CHILD_OK(only_backing(fdinfo, &e), what);
+	CHILD_EQ(e.id, id, "its backing id");
+	CHILD_OK(e.path && !strcmp(e.path, lower), "its path, for the namespace's root");
+	CHILD_OK(same_file(&e, lower), "its device, inode and mount id");
+	free(e.path);
+}
+
 static void fdinfo_shows(void *arg)
 {
 	struct shown *sh = arg;
 	struct userns_server s = { };
-	char path[256], want[300], buf[8192];
+	char path[256], lower[256], buf[8192];
 	struct place p;
 	int fd, id, fds[2];
 
 	id = serve_f0(&p, &s, "fuse_userns_fdinfo", "x", O_RDONLY);
+	path_of(lower, sizeof(lower), p.lower, "f0");
 	path_of(path, sizeof(path), p.mnt, "f0");
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	CHILD_OK(fd >= 0, "open of the FUSE file");
 
-	/* The server's list, and the FUSE file's lines for its root */
+	/* The server's list, and the FUSE file's line, for its root */
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", s.fs.devfd);
 	CHILD_OK(read_file(path, buf, sizeof(buf)) > 0, "fdinfo of /dev/fuse");
-	snprintf(want, sizeof(want), "%5d: %s/f0\n", id, p.lower);
-	CHILD_OK(strstr(buf, want), "the id in the fdinfo of /dev/fuse");
+	shows_to_root(buf, id, lower, "fuse_backing in the fdinfo of /dev/fuse");
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
 	CHILD_OK(read_file(path, buf, sizeof(buf)) > 0, "fdinfo of the FUSE file");
-	snprintf(want, sizeof(want), "fuse_backing_file:\t%s/f0\n", p.lower);
-	CHILD_OK(strstr(buf, want), "fuse_backing_file for the namespace's root");
-	CHILD_OK(strstr(buf, "\nfuse_backing_inode:\t"),
-		 "fuse_backing_inode for the namespace's root");
+	shows_to_root(buf, id, lower, "fuse_backing in the fdinfo of the FUSE file");
 
 	/* ... and for root of the initial namespace */
 	fds[0] = s.fs.devfd;
@@ -607,10 +702,29 @@ static void fdinfo_shows(void *arg)
 	_exit(0);
 }
 
+/*
+ * In a reader child: @what, the fdinfo at @path, has a fuse_backing line,
+ * with the backing id, device, inode and mount id that stat() tells
+ * anyone, but without the path.
+ */
+static void shows_no_path(const char *path, const char *what)
+{
+	struct backing e;
+	char buf[8192];
+
+	CHILD_OK(read_file(path, buf, sizeof(buf)) > 0, what);
+	CHILD_OK(only_backing(buf, &e), "fuse_backing for any reader");
+	CHILD_OK(e.id > 0 && e.ino, "backing id and inode for any reader");
+	if (e.path)
+		printf("# %s shows the path %s\n", what, e.path);
+	CHILD_OK(!e.path, what);
+}
+
 TEST_F(userns, fdinfo_shows_userns_files)
 {
-	char path[256], buf[8192];
+	char path[256], want[300], buf[8192];
 	pid_t pid, reader;
+	struct backing e;
 	struct shown sh;
 	int fds[2] = { -1, -1 };
 
@@ -621,13 +735,20 @@ TEST_F(userns, fdinfo_shows_userns_files)
 	close(sh.pipe[1]);
 	if (read(sh.pipe[0], fds, sizeof(fds)) == sizeof(fds) &&
 	    read(sh.pipe[0], sh.lower, sizeof(sh.lower)) == sizeof(sh.lower)) {
+		/* The same path: the child's mount namespace is a copy */
+		snprintf(want, sizeof(want), "%s/f0", sh.lower);
 		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", pid, fds[0]);
 		EXPECT_GT(read_file(path, buf, sizeof(buf)), 0);
-		EXPECT_NE(strstr(buf, "fuse_backing_files:\t1\n"), NULL) TH_LOG("%s", buf);
+		EXPECT_NE(strstr(buf, "\nfuse_backing_files:\t1\n"), NULL) TH_LOG("%s", buf);
+		EXPECT_TRUE(only_backing(buf, &e)) TH_LOG("%s", buf);
+		EXPECT_STREQ(e.path ? e.path : "(none)", want);
+		free(e.path);
 		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", pid, fds[1]);
 		EXPECT_GT(read_file(path, buf, sizeof(buf)), 0);
-		EXPECT_NE(strstr(buf, "\nfuse_backing_inode:\t"), NULL) TH_LOG("%s", buf);
-		EXPECT_NE(strstr(buf, "\nfuse_backing_file:\t"), NULL) TH_LOG("%s", buf);
+		EXPECT_TRUE(only_backing(buf, &e)) TH_LOG("%s", buf);
+		EXPECT_GT(e.id, 0);
+		EXPECT_STREQ(e.path ? e.path : "(none)", want);
+		free(e.path);
 	}
 	/*
 	 * Not for a reader that may read the fdinfo (CAP_SYS_PTRACE) but has
@@ -638,12 +759,9 @@ TEST_F(userns, fdinfo_shows_userns_files)
 	if (reader == 0) {
 		CHILD_EQ(drop_cap(CAP_SYS_ADMIN), 0, "drop CAP_SYS_ADMIN");
 		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", pid, fds[1]);
-		CHILD_OK(read_file(path, buf, sizeof(buf)) > 0, "fdinfo without CAP_SYS_ADMIN");
-		CHILD_OK(strstr(buf, "\nfuse_backing_id:\t"), "fuse_backing_id for any reader");
-		CHILD_OK(!strstr(buf, "\nfuse_backing_file:\t"),
-			 "no fuse_backing_file without CAP_SYS_ADMIN over the registrant's namespace");
-		CHILD_OK(!strstr(buf, "\nfuse_backing_inode:\t"),
-			 "no fuse_backing_inode without CAP_SYS_ADMIN over the registrant's namespace");
+		shows_no_path(path, "the FUSE file's fdinfo, without CAP_SYS_ADMIN");
+		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", pid, fds[0]);
+		shows_no_path(path, "the fdinfo of /dev/fuse, without CAP_SYS_ADMIN");
 		_exit(0);
 	}
 	EXPECT_EQ(wait_status(reader), 0);
@@ -661,10 +779,7 @@ TEST_F(userns, fdinfo_shows_userns_files)
 		CHILD_OK(fd >= 0, "pidfd_getfd of the FUSE file");
 		CHILD_OK(unshare(CLONE_NEWUSER) == 0, "unshare(CLONE_NEWUSER)");
 		snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-		CHILD_OK(read_file(path, buf, sizeof(buf)) > 0, "fdinfo in a sibling namespace");
-		CHILD_OK(strstr(buf, "\nfuse_backing_id:\t"), "fuse_backing_id for any reader");
-		CHILD_OK(!strstr(buf, "\nfuse_backing_file:\t"),
-			 "no fuse_backing_file for CAP_SYS_ADMIN in a sibling namespace");
+		shows_no_path(path, "fdinfo read in a sibling namespace");
 		_exit(0);
 	}
 	EXPECT_EQ(wait_status(reader), 0);
