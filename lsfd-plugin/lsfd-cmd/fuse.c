@@ -8,8 +8,9 @@
  * A FUSE server registers backing files with FUSE_DEV_IOC_BACKING_OPEN and
  * opens FUSE files in passthrough mode with them.  The kernel lists the
  * registered ones in the fdinfo of the server's /dev/fuse file, and shows
- * the backing file of a FUSE file open in passthrough mode in the fdinfo
- * of that file (see Documentation/filesystems/proc.rst of the kernel).
+ * the open flags and backing file of a FUSE file open in passthrough mode
+ * in the fdinfo of that file (see Documentation/filesystems/proc.rst of the
+ * kernel).
  * Used by the file class (FUSE files) and by the cdev class (/dev/fuse).
  */
 
@@ -26,6 +27,20 @@
 /* A server may register a hundred thousand backing files */
 #define FUSE_LIST_CHUNKSIZE	(64 * 1024)
 
+/*
+ * The connection of a file on a FUSE filesystem: its device number as the
+ * kernel encodes it (major << 20 | minor), the name of the connection's
+ * directory in /sys/fs/fuse/connections.  The kernel shows it in the fdinfo
+ * of files open in passthrough mode only.
+ */
+static void set_conn_of_dev(struct fuse_data *data, dev_t dev)
+{
+	if (major(dev) >= (1U << 12) || minor(dev) >= (1U << 20))
+		return;
+	data->conn = (major(dev) << 20) | minor(dev);
+	data->has_conn = true;
+}
+
 void fuse_init(struct fuse_data *data, struct file *file, bool is_dev)
 {
 	memset(data, 0, sizeof(*data));
@@ -33,6 +48,8 @@ void fuse_init(struct fuse_data *data, struct file *file, bool is_dev)
 	data->is_dev = is_dev;
 	ul_buffer_set_chunksize(&data->backing_files, FUSE_LIST_CHUNKSIZE);
 	ul_buffer_set_chunksize(&data->backing_inodes, FUSE_LIST_CHUNKSIZE);
+	if (!is_dev)
+		set_conn_of_dev(data, file->stat.st_dev);
 	init_endpoint(&data->endpoint);
 }
 
@@ -43,15 +60,36 @@ void fuse_free(struct fuse_data *data)
 	ul_buffer_free_data(&data->backing_inodes);
 }
 
+/* A "fuse_backing:" line */
+struct fuse_backing_line {
+	uint64_t id;
+	dev_t dev;
+	uint64_t ino;
+	uint64_t mnt_id;
+	const char *path;	/* escaped; NULL if not shown to us */
+};
+
 /*
- * The id of a line of a list ("%5u: ..."): the key without its leading
- * blanks, or NULL if the key is not a number (the list has ended).
+ * "ID MAJ:MIN INODE MNT_ID[ PATH]": the device as in /proc/PID/maps (hex),
+ * but the st_dev stat(2) returns for the backing file; the path, escaped,
+ * only for a reader privileged over the registrant of the backing file.
  */
-static const char *list_id(const char *key)
+static bool parse_backing(const char *value, struct fuse_backing_line *b)
 {
-	while (*key == ' ')
-		key++;
-	return isdigit_string(key) ? key : NULL;
+	unsigned int maj, min;
+	int n = -1;
+
+	if (sscanf(value, "%" SCNu64 " %x:%x %" SCNu64 " %" SCNu64 "%n",
+		   &b->id, &maj, &min, &b->ino, &b->mnt_id, &n) != 5 || n < 0)
+		return false;
+	if (value[n] == ' ' && value[n + 1])
+		b->path = value + n + 1;
+	else if (value[n] == '\0')
+		b->path = NULL;
+	else
+		return false;
+	b->dev = makedev(maj, min);
+	return true;
 }
 
 static void list_append(struct ul_buffer *list, const char *id, const char *str)
@@ -84,68 +122,49 @@ static void append_backing_file(struct fuse_data *data, const char *id,
 	free(path);
 }
 
-/* The kernel's "%02x:%02x %lu", as in /proc/PID/maps */
-static bool parse_inode(const char *value, dev_t *dev, uint64_t *ino)
-{
-	unsigned int maj, min;
-
-	if (sscanf(value, "%x:%x %" SCNu64, &maj, &min, ino) != 3)
-		return false;
-	*dev = makedev(maj, min);
-	return true;
-}
-
 /*
- * FUSE.BACKING-INODES: "<id>,<major>:<minor>,<inode>" lines, in the form of
- * the DEV and INODE columns, from the "<id>,<kernel's value>" lines kept
- * while reading (converted only when the column is printed).
+ * A backing file registered on a /dev/fuse file: "<id>,<path>" in
+ * FUSE.BACKING-FILES if the kernel showed the path, and always
+ * "<id>,<major>:<minor>,<inode>" in FUSE.BACKING-INODES, in the form of the
+ * DEV and INODE columns.
  */
-static bool fill_backing_inodes(struct ul_buffer *list, char **str)
+static void append_backing(struct fuse_data *data, const struct fuse_backing_line *b)
 {
-	struct ul_buffer out = UL_INIT_BUFFER;
-	const char *p, *end;
+	char id[sizeof("18446744073709551615")];
+	char ident[sizeof("4294967295:4294967295,18446744073709551615")];
 
-	ul_buffer_set_chunksize(&out, FUSE_LIST_CHUNKSIZE);
-	for (p = ul_buffer_get_data(list, NULL, NULL); p && *p;
-	     p = *end ? end + 1 : end) {
-		char num[sizeof(",4294967295:4294967295,18446744073709551615")];
-		const char *val;
-		uint64_t ino;
-		dev_t dev;
-
-		end = strchrnul(p, '\n');
-		val = memchr(p, ',', end - p);
-		if (!val || !parse_inode(val + 1, &dev, &ino))
-			continue;
-		snprintf(num, sizeof(num), ",%u:%u,%" PRIu64, major(dev), minor(dev), ino);
-		if ((!ul_buffer_is_empty(&out) && ul_buffer_append_data(&out, "\n", 1))
-		    || ul_buffer_append_data(&out, p, val - p)
-		    || ul_buffer_append_string(&out, num))
-			err(EXIT_FAILURE, _("failed to add output data"));
-	}
-	if (!ul_buffer_is_empty(&out))
-		*str = xstrdup(ul_buffer_get_data(&out, NULL, NULL));
-	ul_buffer_free_data(&out);
-	return *str != NULL;
+	snprintf(id, sizeof(id), "%" PRIu64, b->id);
+	if (b->path)
+		append_backing_file(data, id, b->path);
+	snprintf(ident, sizeof(ident), "%u:%u,%" PRIu64,
+		 major(b->dev), minor(b->dev), b->ino);
+	list_append(&data->backing_inodes, id, ident);
 }
 
 int fuse_handle_fdinfo(struct fuse_data *data, const char *key,
 		       const char *value)
 {
-	/* A section ends at the next key, as io_uring's UserFiles */
-	if (data->list != FUSE_LIST_NONE) {
-		const char *id = list_id(key);
+	struct fuse_backing_line b;
 
-		if (id) {
-			if (data->list == FUSE_LIST_FILES)
-				append_backing_file(data, id, value);
-			else
-				list_append(&data->backing_inodes, id, value);
+	if (data->is_dev) {
+		/* First: the line of each registered backing file */
+		if (strcmp(key, "fuse_backing") == 0) {
+			if (!parse_backing(value, &b))
+				return 0;
+			append_backing(data, &b);
 			return 1;
 		}
-		data->list = FUSE_LIST_NONE;
+		if (strcmp(key, "fuse_backing_files") == 0) {
+			if (ul_strtou32(value, &data->nbacking, 10) < 0)
+				return 0;
+			data->has_nbacking = true;
+			return 1;
+		}
+		if (strcmp(key, "fuse_backing_files_unlisted") == 0)
+			return ul_strtou32(value, &data->unlisted, 10) == 0;
 	}
 
+	/* For a FUSE file, it says what its device number already did */
 	if (strcmp(key, "fuse_connection") == 0) {
 		if (ul_strtou32(value, &data->conn, 10) < 0)
 			return 0;
@@ -153,40 +172,29 @@ int fuse_handle_fdinfo(struct fuse_data *data, const char *key,
 		return 1;
 	}
 
-	if (data->is_dev) {
-		if (strcmp(key, "fuse_backing_files") == 0) {
-			if (ul_strtou32(value, &data->nbacking, 10) < 0)
-				return 0;
-			data->has_nbacking = true;
-			data->list = FUSE_LIST_FILES;
-			return 1;
-		}
-		if (strcmp(key, "fuse_backing_inodes") == 0) {
-			data->list = FUSE_LIST_INODES;
-			return 1;
-		}
-		if (strcmp(key, "fuse_backing_files_unlisted") == 0)
-			return ul_strtou32(value, &data->unlisted, 10) == 0;
-		if (strcmp(key, "fuse_backing_inodes_unlisted") == 0)
-			return 1;
+	if (data->is_dev)
 		return 0;
-	}
 
-	if (strcmp(key, "fuse_backing_id") == 0) {
-		if (ul_strtou64(value, &data->backing_id, 10) < 0)
+	if (strcmp(key, "fuse_open_flags") == 0) {
+		if (ul_strtou32(value, &data->open_flags, 16) < 0)
 			return 0;
-		data->has_backing_id = true;
+		data->has_open_flags = true;
 		return 1;
 	}
-	if (strcmp(key, "fuse_backing_inode") == 0) {
-		data->has_backing_inode = parse_inode(value, &data->backing_dev,
-						      &data->backing_ino);
-		return 1;
-	}
-	if (strcmp(key, "fuse_backing_file") == 0) {
+	if (strcmp(key, "fuse_backing") == 0) {
+		if (!parse_backing(value, &b))
+			return 0;
+		data->has_backing = true;
+		data->backing_id = b.id;
+		data->backing_dev = b.dev;
+		data->backing_ino = b.ino;
+		data->backing_mnt_id = b.mnt_id;
 		free(data->backing);
-		data->backing = xstrdup(value);
-		unmangle_string(data->backing);
+		data->backing = NULL;
+		if (b.path) {
+			data->backing = xstrdup(b.path);
+			unmangle_string(data->backing);
+		}
 		return 1;
 	}
 	return 0;
@@ -225,17 +233,27 @@ static const struct ipc_class fuse_ipc_class = {
 	.free = NULL,
 };
 
+/*
+ * File descriptors only: a mapped FUSE file, or the cwd of a process on a
+ * FUSE filesystem, has a connection too, but is no endpoint.  A /dev/fuse
+ * file has one once its filesystem is mounted; every /dev/fuse file a
+ * server clones for its threads is an endpoint of its own.
+ */
+static bool fuse_is_endpoint(struct fuse_data *data)
+{
+	return data->has_conn && is_opened_file(data->file);
+}
+
 const struct ipc_class *fuse_get_ipc_class(struct fuse_data *data)
 {
-	return data->has_conn ? &fuse_ipc_class : NULL;
+	return fuse_is_endpoint(data) ? &fuse_ipc_class : NULL;
 }
 
 void fuse_attach_xinfo(struct fuse_data *data)
 {
 	struct ipc *ipc;
 
-	/* No fdinfo (a mapping, cwd) or an older kernel */
-	if (!data->has_conn)
+	if (!fuse_is_endpoint(data))
 		return;
 
 	ipc = get_ipc(data->file);
@@ -261,7 +279,7 @@ static bool fill_endpoints(struct fuse_data *data, char **str)
 {
 	struct list_head *e;
 
-	if (!data->has_conn)
+	if (!data->endpoint.ipc)
 		return false;
 
 	foreach_endpoint(e, data->endpoint) {
@@ -304,6 +322,38 @@ static bool fill_list(struct ul_buffer *list, char **str)
 	return true;
 }
 
+/* FOPEN_* of <linux/fuse.h> that a file open in passthrough mode may have */
+static const struct {
+	uint32_t flag;
+	const char *name;
+} fuse_open_flags[] = {
+	{ 1 << 0, "direct_io" },
+	{ 1 << 5, "noflush" },
+	{ 1 << 6, "parallel_direct_writes" },
+	{ 1 << 7, "passthrough" },
+};
+
+/* "name,name,...", bits without a name last, in hex */
+static bool fill_open_flags(uint32_t flags, char **str)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(fuse_open_flags); i++) {
+		if (!(flags & fuse_open_flags[i].flag))
+			continue;
+		if (*str)
+			xstrputc(str, ',');
+		xstrappend(str, fuse_open_flags[i].name);
+		flags &= ~fuse_open_flags[i].flag;
+	}
+	if (flags) {
+		if (*str)
+			xstrputc(str, ',');
+		xstrfappend(str, "0x%x", flags);
+	}
+	return *str != NULL;
+}
+
 bool fuse_fill_column(struct fuse_data *data, int column_id, char **str)
 {
 	switch (column_id) {
@@ -315,7 +365,7 @@ bool fuse_fill_column(struct fuse_data *data, int column_id, char **str)
 		*str = xstrdup(data->backing);
 		return true;
 	case COL_FUSE_BACKING_DEV:
-		if (!data->has_backing_inode)
+		if (!data->has_backing)
 			return false;
 		xasprintf(str, "%u:%u", major(data->backing_dev),
 			  minor(data->backing_dev));
@@ -323,22 +373,31 @@ bool fuse_fill_column(struct fuse_data *data, int column_id, char **str)
 	case COL_FUSE_BACKING_FILES:
 		return fill_list(&data->backing_files, str);
 	case COL_FUSE_BACKING_ID:
-		if (!data->has_backing_id)
+		if (!data->has_backing)
 			return false;
 		xasprintf(str, "%" PRIu64, data->backing_id);
 		return true;
 	case COL_FUSE_BACKING_INODE:
-		if (!data->has_backing_inode)
+		if (!data->has_backing)
 			return false;
 		xasprintf(str, "%" PRIu64, data->backing_ino);
 		return true;
 	case COL_FUSE_BACKING_INODES:
-		return fill_backing_inodes(&data->backing_inodes, str);
+		return fill_list(&data->backing_inodes, str);
+	case COL_FUSE_BACKING_MNTID:
+		if (!data->has_backing)
+			return false;
+		xasprintf(str, "%" PRIu64, data->backing_mnt_id);
+		return true;
 	case COL_FUSE_CONN:
 		if (!data->has_conn)
 			return false;
 		xasprintf(str, "%u", data->conn);
 		return true;
+	case COL_FUSE_OPEN_FLAGS:
+		if (!data->has_open_flags)
+			return false;
+		return fill_open_flags(data->open_flags, str);
 	}
 	return false;
 }

@@ -16,36 +16,36 @@
 #include "lsfd.h"
 
 /*
- * What the kernel shows in the fdinfo of a FUSE file (fuse_connection,
- * fuse_backing_id, fuse_backing_inode, fuse_backing_file) and of a /dev/fuse
- * file (fuse_connection, then the sections fuse_backing_files and
- * fuse_backing_inodes: a count, then one "%5u: ..." line per registered
- * backing file).  Older kernels show none of it, or only fuse_connection:
- * then the FUSE columns stay empty.
+ * What the kernel shows in the fdinfo of a /dev/fuse file (fuse_connection,
+ * then fuse_backing_files: a count, one "fuse_backing:" line per registered
+ * backing file, and fuse_backing_files_unlisted: the ids beyond the listed
+ * ones) and of a FUSE file open in passthrough mode (fuse_connection,
+ * fuse_open_flags and one "fuse_backing:" line).  A "fuse_backing:" line is
+ * "ID MAJ:MIN INODE MNT_ID[ PATH]", the device in hex; the path only for a
+ * reader privileged over the registrant.  Older kernels show none of it, or
+ * only fuse_connection: then the FUSE columns stay empty, but for FUSE.CONN
+ * of a FUSE file, which is its device number.
  */
 struct fuse_data {
 	struct file *file;	/* the FUSE file or /dev/fuse file */
 	bool is_dev;		/* /dev/fuse */
 
 	bool has_conn;
-	bool has_backing_id;
-	bool has_backing_inode;
+	bool has_open_flags;
+	bool has_backing;	/* a FUSE file's "fuse_backing:" line */
 	bool has_nbacking;
 	uint32_t conn;		/* connection: /sys/fs/fuse/connections/<conn> */
+	uint32_t open_flags;	/* FOPEN_* */
 	uint64_t backing_id;	/* 0: the server closed the id */
-	dev_t backing_dev;
+	dev_t backing_dev;	/* st_dev of the backing file */
 	uint64_t backing_ino;
+	uint64_t backing_mnt_id;
 	char *backing;		/* path of a FUSE file's backing file */
 	uint32_t nbacking;	/* number of registered backing files */
-	uint32_t unlisted;	/* ... of which the kernel listed no path */
+	uint32_t unlisted;	/* ... of which the kernel listed none */
 
-	enum {
-		FUSE_LIST_NONE,
-		FUSE_LIST_FILES,
-		FUSE_LIST_INODES,
-	} list;			/* the section whose lines are being read */
 	struct ul_buffer backing_files;		/* "<id>,<path>" lines */
-	struct ul_buffer backing_inodes;	/* "<id>,<major>:<minor> <inode>" lines, hex */
+	struct ul_buffer backing_inodes;	/* "<id>,<major>:<minor>,<inode>" lines */
 
 	struct ipc_endpoint endpoint;	/* FUSE files <-> /dev/fuse files */
 };
