@@ -32,6 +32,12 @@ todo() { if [ "$1" = 0 ]; then tap ok "$2 # TODO $3"; else tap "not ok" "$2 # TO
 # result STATUS DESCRIPTION: ok when STATUS is 0
 result() { if [ "$1" = 0 ]; then ok "$2"; else notok "$2"; fi; }
 # check DESCRIPTION EXPECTED ACTUAL
+# backing_paths FDINFO: the paths on its "fuse_backing:" lines (ID DEV INO
+# MNT_ID PATH, path last, escaped as \ooo), one per line
+backing_paths() {
+	sed -n 's/^fuse_backing:\t[0-9]* [0-9a-f]*:[0-9a-f]* [0-9]* [0-9]* //p' "$1"
+}
+
 check() {
 	if [ "$2" == "$3" ]; then ok "$1"; else
 		notok "$1"

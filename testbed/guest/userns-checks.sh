@@ -87,10 +87,10 @@ done
 echo "# === fdinfo"
 sed 's/^/# /' "/proc/$app/fdinfo/3"
 sed 's/^/# /' "/proc/$srv/fdinfo/$devfd"
-grep -qxF "fuse_backing_file:	$run/lower/hello.txt" "/proc/$app/fdinfo/3"
+backing_paths "/proc/$app/fdinfo/3" | grep -qxF "$run/lower/hello.txt"
 result $? "the app's fdinfo names its backing file"
 grep -qx "fuse_backing_files:	2" "/proc/$srv/fdinfo/$devfd" &&
-	grep -qE "^ +[0-9]+: $run/lower/hello.txt\$" "/proc/$srv/fdinfo/$devfd"
+	[ "$(backing_paths "/proc/$srv/fdinfo/$devfd" | grep -cxF "$run/lower/hello.txt")" -ge 1 ]
 result $? "the server's /dev/fuse fdinfo lists its 2 ids"
 
 echo "# === lsfd"
