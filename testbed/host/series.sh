@@ -7,7 +7,7 @@
 # mktree.sh), in OUTDIR:
 #  1. git format-patch with a cover letter and base-commit information.
 #     patches/linux/cover-letter.txt gives, in this order: the subject line
-#     ("[PATCH v2] fuse: ...": the bracket is the prefix of every patch),
+#     ("[PATCH v3] fuse: ...": the bracket is the prefix of every patch),
 #     To: and Cc: lines for every mail, an empty line, and the text.
 #     A series on top (patches/linux/FOLDER/, its own cover-letter.txt:
 #     the RFC) is mailed on its own, in OUTDIR/FOLDER, from the tag
@@ -20,7 +20,8 @@
 #  3. git am of OUTDIR on the pristine base (a worktree of SRC in
 #     WORKDIR/tree) gives exactly the tree of SRC's tag "series";
 #  4. at the base and after each patch, the folders whose C files the series
-#     changes (fs/fuse/, fs/proc/) build with W=1 and sparse
+#     changes (fs/fuse/, fs/proc/; a file alone, fs/stat.o, where its folder
+#     has folders of its own) build with W=1 and sparse
 #     (C=2), and no patch adds a warning the base does not have; the head
 #     builds without CONFIG_PROC_FS and without CONFIG_FUSE_PASSTHROUGH;
 #  5. pahole: struct fuse_file and struct fuse_backing (both kmalloc()ed)
@@ -131,10 +132,20 @@ verify() {
 	done
 	mapfile -t commits < <(git -C "$tree" rev-list --reverse "$base..HEAD")
 
-	# The kernel folders whose C files the series changes (fs/fuse/,
-	# fs/proc/ for PROCMAP_QUERY): built and checked after every patch
+	# What the series changes, built and checked after every patch: the
+	# folders of its C files (fs/fuse/, fs/proc/ for PROCMAP_QUERY), whole,
+	# as a header of theirs may change any file; but a C file in a folder
+	# of further folders (fs/stat.c) alone, as its object, since C=2 runs
+	# sparse on every file of a folder built, sub-folders included.
 	mapfile -t dirs < <(git -C "$tree" diff --name-only "$base" HEAD -- '*.c' ':!tools/' |
-		xargs -n1 dirname | sort -u | sed 's|$|/|')
+		while read -r f; do
+			d=${f%/*}
+			if find "$tree/$d" -mindepth 2 -name Makefile -print -quit | grep -q .; then
+				echo "${f%.c}.o"
+			else
+				echo "$d/"
+			fi
+		done | sort -u)
 	stage "every patch builds on its own: ${dirs[*]} with W=1 and sparse"
 	export CCACHE_DIR=$CACHE/ccache CCACHE_BASEDIR=$BUILD CCACHE_NOHASHDIR=1
 	sparse=$("$HOST/build.sh" sparse)
