@@ -290,72 +290,6 @@ static int take_over(struct __test_metadata *_metadata, struct server *server)
 
 #define BACKING_KEY	"fuse_backing:\t"
 
-/* A "fuse_backing:\tID MM:mm INO MNT_ID[ PATH]" line */
-struct backing {
-	unsigned long long id;
-	unsigned int major, minor;
-	unsigned long long ino;
-	unsigned long long mnt_id;
-	const char *path;	/* as printed, escaped, not NUL-terminated */
-	size_t path_len;	/* 0: no path shown */
-};
-
-/*
- * Parse the value @v of a "fuse_backing:" line, which ends at @nl, into
- * @b: false if it is not of the documented form: numbers in their bases
- * without sign, the device "%02x:%02x" at least, one space between
- * fields, a path without raw space, tab or newline, every backslash the
- * start of an octal escape \ooo.
- */
-static bool parse_backing(const char *v, const char *nl, struct backing *b)
-{
-	char head[128];
-	const char *colon, *space, *p;
-	size_t len = nl - v;
-	int n = -1, i, spaces = 0;
-
-	memset(b, 0, sizeof(*b));
-	if (*v < '0' || *v > '9')
-		return false;
-	/*
-	 * sscanf() takes the length of its whole input first: give it the
-	 * numbers only, not a listing of many megabytes.
-	 */
-	snprintf(head, sizeof(head), "%.*s",
-		 (int)(len < sizeof(head) ? len : sizeof(head) - 1), v);
-	if (sscanf(head, "%llu %x:%x %llu %llu%n", &b->id, &b->major, &b->minor,
-		   &b->ino, &b->mnt_id, &n) != 5 || n < 0 || (size_t)n > len)
-		return false;
-	/* No sign, no newline, no second space: sscanf() would take them */
-	for (i = 0; i < n; i++) {
-		if (v[i] == ' ' && v[i - 1] != ' ')
-			spaces++;
-		else if (v[i] != ':' && !isxdigit((unsigned char)v[i]))
-			return false;
-	}
-	if (spaces != 3)
-		return false;
-	space = strchr(v, ' ');
-	colon = strchr(v, ':');
-	if (colon - space < 3 || strchr(colon, ' ') - colon < 3)
-		return false;
-	if ((size_t)n == len)
-		return true;
-	if (v[n] != ' ' || (size_t)n + 1 == len)
-		return false;
-	b->path = v + n + 1;
-	b->path_len = len - n - 1;
-	for (p = b->path; p < nl; p++) {
-		if (*p == ' ' || *p == '\t')
-			return false;
-		if (*p == '\\' && (nl - p < 4 || p[1] < '0' || p[1] > '3' ||
-				   p[2] < '0' || p[2] > '7' || p[3] < '0' ||
-				   p[3] > '7'))
-			return false;
-	}
-	return true;
-}
-
 /* Is the key of @line, @len characters, @key? */
 static bool key_is(const char *line, size_t len, const char *key)
 {
@@ -400,7 +334,7 @@ static bool well_formed(const char *buf, size_t len, bool dev,
 	enum { GENERIC, CONN, LIST, UNLISTED, FLAGS, BACKING } state = GENERIC;
 	const char *line, *nl, *end = buf + len;
 	struct listing tmp;
-	struct backing b;
+	struct fuse_backing_line b;
 	char *hex_end;
 	long n;
 
@@ -436,7 +370,7 @@ static bool well_formed(const char *buf, size_t len, bool dev,
 				return false;
 			state = LIST;
 		} else if (key_is(line, k, "fuse_backing")) {
-			if (!parse_backing(v, nl, &b) ||
+			if (!fuse_backing_line_parse(v, nl, &b) ||
 			    state != (dev ? LIST : FLAGS))
 				return false;
 			if (dev && (!b.id || ++l->listed > IDS_LISTED))
@@ -722,17 +656,6 @@ FIXTURE_TEARDOWN(stress)
 	}
 }
 
-/* The mount id statx() gives for @path, or 0 */
-static unsigned long long mount_id(const char *path)
-{
-	struct statx stx;
-
-	if (statx(AT_FDCWD, path, 0, STATX_INO | STATX_MNT_ID, &stx) ||
-	    !(stx.stx_mask & STATX_MNT_ID))
-		return 0;
-	return stx.stx_mnt_id;
-}
-
 /*
  * FUSE_STRESS_IDS ids on one connection, of up to FILES files (made one
  * by one, the slow part): each id is listed once, with the device, inode
@@ -771,7 +694,7 @@ TEST_F_TIMEOUT(stress, many_ids, 1800)
 		ino[i] = st.st_ino;
 	}
 	/* All on the one tmpfs */
-	mnt_id = mount_id(path);
+	mnt_id = fuse_mount_id(path);
 	ASSERT_NE(mnt_id, 0);
 	id = calloc(nr, sizeof(*id));
 	ASSERT_NE(id, NULL);
@@ -802,12 +725,12 @@ TEST_F_TIMEOUT(stress, many_ids, 1800)
 	EXPECT_TRUE(well_formed(buf, len, true, &l));
 	for (line = strstr(buf, key); line; line = strstr(line, key)) {
 		const char *nl = strchr(++line, '\n');
-		struct backing b;
+		struct fuse_backing_line b;
 		int k = -1;
 
 		if (!nl)
 			break;
-		if (parse_backing(line + strlen(BACKING_KEY), nl, &b) &&
+		if (fuse_backing_line_parse(line + strlen(BACKING_KEY), nl, &b) &&
 		    b.id > 0 && b.id <= (unsigned long long)max_id)
 			k = file_of[b.id];
 		if (k >= 0)

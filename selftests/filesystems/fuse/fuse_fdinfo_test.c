@@ -279,84 +279,38 @@ static void escape(const char *path, char *out, size_t size)
 	out[o] = '\0';
 }
 
-/*
- * One "fuse_backing:\tID MAJ:MIN INO MNT_ID[ PATH]" line: of a FUSE file
- * open in passthrough mode, or of the /dev/fuse listing.
- */
-struct entry {
-	unsigned long long id;
-	unsigned int major, minor;
-	unsigned long long ino;
-	unsigned long long mnt_id;
-	char *path;	/* as printed, escaped; NULL if not shown */
-};
-
+/* Entries of the /dev/fuse listing in the order of their ids */
 static int entry_cmp(const void *a, const void *b)
 {
-	const struct entry *x = a, *y = b;
+	const struct fuse_backing_entry *x = a, *y = b;
 
 	return (x->id > y->id) - (x->id < y->id);
 }
 
-static void free_entries(struct entry *e, int n)
+static void free_entries(struct fuse_backing_entry *e, int n)
 {
 	for (int i = 0; i < n; i++)
 		free(e[i].path);
 }
 
 /*
- * Parse the value of a "fuse_backing:" line, up to its newline, into @e
- * (free e->path).  False if it is not of the documented form: numbers in
- * their bases without padding but the device's, one space between fields.
- */
-static bool parse_backing(const char *v, struct entry *e)
-{
-	char head[128];
-	size_t len = strcspn(v, "\n");
-	int n = -1, maj0 = -1, maj1 = -1, min1 = -1;
-
-	memset(e, 0, sizeof(*e));
-	if (*v < '0' || *v > '9')
-		return false;
-	/*
-	 * sscanf() takes the length of its whole input first: give it the
-	 * numbers only, not a listing of many megabytes.
-	 */
-	snprintf(head, sizeof(head), "%.*s",
-		 (int)(len < sizeof(head) ? len : sizeof(head) - 1), v);
-	if (sscanf(head, "%llu %n%x:%n%x%n %llu %llu%n", &e->id, &maj0, &e->major,
-		   &maj1, &e->minor, &min1, &e->ino, &e->mnt_id, &n) != 5 ||
-	    n < 0 || (size_t)n > len)
-		return false;
-	/* The device is "%02x:%02x" at least, as in /proc/<pid>/maps */
-	if (maj1 - maj0 < 3 || min1 - maj1 < 2)
-		return false;
-	if ((size_t)n == len)
-		return true;
-	if (v[n] != ' ' || (size_t)n + 1 == len)
-		return false;
-	e->path = strndup(v + n + 1, len - n - 1);
-	return !!e->path;
-}
-
-/*
  * The "fuse_backing:" line of a FUSE file's fdinfo, parsed into @e; false
  * if there is none, or more than one, or it is malformed.
  */
-static bool file_backing(const char *fdinfo, struct entry *e)
+static bool file_backing(const char *fdinfo, struct fuse_backing_entry *e)
 {
 	const char *line = strstr(fdinfo, "\nfuse_backing:\t");
 
 	memset(e, 0, sizeof(*e));
 	if (!line || strstr(line + 1, "\nfuse_backing:\t"))
 		return false;
-	return parse_backing(line + strlen("\nfuse_backing:\t"), e);
+	return fuse_backing_entry_parse(line + strlen("\nfuse_backing:\t"), e);
 }
 
 /* The backing id of a FUSE file's fdinfo, or -1 */
 static long long backing_id(const char *fdinfo)
 {
-	struct entry e;
+	struct fuse_backing_entry e;
 
 	if (!file_backing(fdinfo, &e))
 		return -1;
@@ -367,7 +321,7 @@ static long long backing_id(const char *fdinfo)
 /* The backing path of a FUSE file's fdinfo in @val; false if not shown */
 static bool backing_path(const char *fdinfo, char *val, size_t size)
 {
-	struct entry e;
+	struct fuse_backing_entry e;
 	bool shown = file_backing(fdinfo, &e) && e.path;
 
 	if (shown)
@@ -383,7 +337,7 @@ static bool backing_path(const char *fdinfo, char *val, size_t size)
  * of them is malformed.  The kernel promises no order: the entries are
  * sorted by id here.
  */
-static int parse_list(const char *fdinfo, struct entry *e, int max)
+static int parse_list(const char *fdinfo, struct fuse_backing_entry *e, int max)
 {
 	const char *line = strstr(fdinfo, "fuse_backing_files:\t");
 	int n = 0;
@@ -391,12 +345,12 @@ static int parse_list(const char *fdinfo, struct entry *e, int max)
 	if (!line)
 		return -1;
 	for (line = strchr(line, '\n'); line && line[1]; line = strchr(line, '\n')) {
-		struct entry tmp;
+		struct fuse_backing_entry tmp;
 
 		line++;
 		if (strncmp(line, "fuse_backing:\t", 14))
 			continue;
-		if (!parse_backing(line + 14, &tmp) || !tmp.id ||
+		if (!fuse_backing_entry_parse(line + 14, &tmp) || !tmp.id ||
 		    tmp.id > INT_MAX) {
 			free(tmp.path);
 			return -1;
@@ -411,24 +365,13 @@ static int parse_list(const char *fdinfo, struct entry *e, int max)
 	return n;
 }
 
-/* The mount id statx() gives for @path, or 0 */
-static unsigned long long mount_id(const char *path)
-{
-	struct statx stx;
-
-	if (statx(AT_FDCWD, path, 0, STATX_INO | STATX_MNT_ID, &stx) ||
-	    !(stx.stx_mask & STATX_MNT_ID))
-		return 0;
-	return stx.stx_mnt_id;
-}
-
 /*
  * The device of the superblock mounted at @dir (s_dev), as mountinfo shows
  * it, which stat() need not report; (dev_t)-1 if not found.
  */
 static dev_t mount_dev(const char *dir)
 {
-	unsigned long long want = mount_id(dir), id;
+	unsigned long long want = fuse_mount_id(dir), id;
 	unsigned int maj, min;
 	dev_t dev = (dev_t)-1;
 	char line[4096];
@@ -450,18 +393,18 @@ static dev_t mount_dev(const char *dir)
  * difference if not.
  */
 static bool same_file(struct __test_metadata *_metadata,
-		      const struct entry *e, const char *path)
+		      const struct fuse_backing_entry *e, const char *path)
 {
 	struct stat st;
 
 	if (stat(path, &st))
 		return false;
 	if (e->major == major(st.st_dev) && e->minor == minor(st.st_dev) &&
-	    e->ino == st.st_ino && e->mnt_id == mount_id(path))
+	    e->ino == st.st_ino && e->mnt_id == fuse_mount_id(path))
 		return true;
 	TH_LOG("%s: fdinfo says %02x:%02x %llu mount %llu, stat %02x:%02x %llu mount %llu",
 	       path, e->major, e->minor, e->ino, e->mnt_id, major(st.st_dev),
-	       minor(st.st_dev), (unsigned long long)st.st_ino, mount_id(path));
+	       minor(st.st_dev), (unsigned long long)st.st_ino, fuse_mount_id(path));
 	return false;
 }
 
@@ -712,7 +655,7 @@ TEST_F(fdinfo, dev_lists_backing_files)
 {
 	static const char * const names[] = { "a", "b", "c" };
 	char path[3][PATH_MAX], *info;
-	struct entry e[4];
+	struct fuse_backing_entry e[4];
 	int i, id[3];
 
 	for (i = 0; i < 3; i++) {
@@ -739,7 +682,7 @@ TEST_F(fdinfo, dev_lists_backing_files)
 		ASSERT_EQ(stat(path[i], &st), 0);
 		snprintf(line, sizeof(line), "\nfuse_backing:\t%d %02x:%02x %llu %llu %s\n",
 			 id[i], major(st.st_dev), minor(st.st_dev),
-			 (unsigned long long)st.st_ino, mount_id(path[i]), path[i]);
+			 (unsigned long long)st.st_ino, fuse_mount_id(path[i]), path[i]);
 		EXPECT_NE(strstr(info, line), NULL);
 	}
 	free_entries(e, 3);
@@ -765,7 +708,7 @@ TEST_F(fdinfo, connection_matches_fusectl)
 TEST_F(fdinfo, closed_id_disappears)
 {
 	char a[PATH_MAX], b[PATH_MAX], *info;
-	struct entry e[2];
+	struct fuse_backing_entry e[2];
 	int ida, idb;
 
 	make_lower(_metadata, self, "a", a, sizeof(a));
@@ -796,7 +739,7 @@ TEST_F(fdinfo, closed_id_disappears)
 TEST_F(fdinfo, sparse_ids)
 {
 	char path[PATH_MAX], name[16], *info;
-	struct entry e[40];
+	struct fuse_backing_entry e[40];
 	int i, n, id[40], kept = 0;
 
 	for (i = 0; i < 40; i++) {
@@ -865,7 +808,7 @@ TEST_F(fdinfo, passthrough_file)
 TEST_F(fdinfo, backing_matches_stat)
 {
 	char lower[PATH_MAX], *info;
-	struct entry e[2];
+	struct fuse_backing_entry e[2];
 	int fd, id;
 
 	fd = open_passthrough(_metadata, self, "ident", &id, lower, sizeof(lower));
@@ -903,7 +846,7 @@ TEST_F(fdinfo, backing_on_overlayfs_matches_stat)
 {
 	char dir[PATH_MAX], opts[4 * PATH_MAX], path[PATH_MAX], *info;
 	static const char * const sub[] = { "lo", "up", "work", "ovl" };
-	struct entry e[2];
+	struct fuse_backing_entry e[2];
 	struct stat st;
 	int i, id, fd;
 	dev_t sdev;
@@ -1033,7 +976,7 @@ TEST_F(fdinfo, plain_file_and_directory)
 TEST_F(fdinfo, closed_id_held_by_open_file)
 {
 	char lower[PATH_MAX], *info, val[PATH_MAX];
-	struct entry e[1];
+	struct fuse_backing_entry e[1];
 	int fd, id;
 
 	fd = open_passthrough(_metadata, self, "held", &id, lower, sizeof(lower));
@@ -1061,7 +1004,7 @@ TEST_F(fdinfo, escaped_paths)
 		"with:colon",
 	};
 	char lower[PATH_MAX], want[PATH_MAX * 4], val[PATH_MAX * 4], *info;
-	struct entry e[5];
+	struct fuse_backing_entry e[5];
 	int i, fd[5], id[5];
 
 	for (i = 0; i < 5; i++) {
@@ -1099,7 +1042,7 @@ TEST_F(fdinfo, escaped_paths)
 TEST_F(fdinfo, deleted_backing_file)
 {
 	char lower[PATH_MAX], want[PATH_MAX * 4], val[PATH_MAX * 4], *info;
-	struct entry e[1];
+	struct fuse_backing_entry e[1];
 	int fd, id;
 
 	fd = open_passthrough(_metadata, self, "doomed", &id, lower, sizeof(lower));
@@ -1155,7 +1098,7 @@ static int unprivileged_child(int fd, bool open_first)
 		return 14;
 	/* Device, inode and mount id, which stat() tells anyone, always */
 	{
-		struct entry e;
+		struct fuse_backing_entry e;
 		bool ok = file_backing(info, &e) && e.ino;
 
 		free(e.path);
@@ -1248,7 +1191,7 @@ TEST_F_TIMEOUT(fdinfo, ten_thousand_ids, 300)
 {
 	const int nr = 10000;
 	char path[PATH_MAX], name[16], *info;
-	struct entry *e = calloc(nr + 1, sizeof(*e));
+	struct fuse_backing_entry *e = calloc(nr + 1, sizeof(*e));
 	int i, *id = calloc(nr, sizeof(int));
 
 	ASSERT_NE(e, NULL);
@@ -1787,7 +1730,7 @@ TEST_F_TIMEOUT(fdinfo, listing_is_bounded, 600)
 {
 	const int nr = IDS_LISTED + 10;
 	char path[PATH_MAX], comp[251], *info;
-	struct entry *e = calloc(nr + 1, sizeof(*e));
+	struct fuse_backing_entry *e = calloc(nr + 1, sizeof(*e));
 	long long t0, t1, t2;
 	const char *tail;
 	int i, n, len, fd, bad = 0;

@@ -16,6 +16,7 @@
 #ifndef __SELFTESTS_FUSE_SERVER_H
 #define __SELFTESTS_FUSE_SERVER_H
 
+#include <ctype.h>
 #include <errno.h>
 #include <sched.h>
 #include <fcntl.h>
@@ -275,6 +276,116 @@ static inline int fuse_server_mount(struct fuse_server *srv, const char *mnt,
 	if (mount(name, mnt, type, flags, opts))
 		return -errno;
 	return 0;
+}
+
+/*
+ * The value of a "fuse_backing:" line of fdinfo, of /dev/fuse or of a FUSE
+ * file open in passthrough mode: "ID MAJ:MIN INO MNT_ID[ PATH]" (see
+ * Documentation/filesystems/proc.rst).
+ */
+struct fuse_backing_line {
+	unsigned long long id;
+	unsigned int major, minor;
+	unsigned long long ino;
+	unsigned long long mnt_id;
+	const char *path;	/* as printed, escaped, not NUL-terminated */
+	size_t path_len;	/* 0: no path shown */
+};
+
+/*
+ * Parse the value @v of a "fuse_backing:" line, which ends at @nl, into
+ * @b: false if it is not of the documented form: numbers in their bases
+ * without sign or padding, the device "%02x:%02x" at least, one space
+ * between fields, a path without raw space, tab or newline, every
+ * backslash the start of an octal escape \ooo.
+ */
+static inline bool fuse_backing_line_parse(const char *v, const char *nl,
+					   struct fuse_backing_line *b)
+{
+	const char *colon, *space, *p;
+	size_t len = nl - v;
+	int n = -1, i, spaces = 0;
+	char head[128];
+
+	memset(b, 0, sizeof(*b));
+	if (*v < '0' || *v > '9')
+		return false;
+	/*
+	 * sscanf() takes the length of its whole input first: give it the
+	 * numbers only, not a listing of many megabytes.
+	 */
+	snprintf(head, sizeof(head), "%.*s",
+		 (int)(len < sizeof(head) ? len : sizeof(head) - 1), v);
+	if (sscanf(head, "%llu %x:%x %llu %llu%n", &b->id, &b->major, &b->minor,
+		   &b->ino, &b->mnt_id, &n) != 5 || n < 0 || (size_t)n > len)
+		return false;
+	/* No sign, no newline, no second space: sscanf() would take them */
+	for (i = 0; i < n; i++) {
+		if (v[i] == ' ' && v[i - 1] != ' ')
+			spaces++;
+		else if (v[i] != ':' && !isxdigit((unsigned char)v[i]))
+			return false;
+	}
+	if (spaces != 3)
+		return false;
+	space = strchr(v, ' ');
+	colon = strchr(v, ':');
+	if (colon - space < 3 || strchr(colon, ' ') - colon < 3)
+		return false;
+	if ((size_t)n == len)
+		return true;
+	if (v[n] != ' ' || (size_t)n + 1 == len)
+		return false;
+	b->path = v + n + 1;
+	b->path_len = len - n - 1;
+	for (p = b->path; p < nl; p++) {
+		if (*p == ' ' || *p == '\t')
+			return false;
+		if (*p == '\\' && (nl - p < 4 || p[1] < '0' || p[1] > '3' ||
+				   p[2] < '0' || p[2] > '7' || p[3] < '0' ||
+				   p[3] > '7'))
+			return false;
+	}
+	return true;
+}
+
+/* A parsed "fuse_backing:" line that keeps its path */
+struct fuse_backing_entry {
+	unsigned long long id;
+	unsigned int major, minor;
+	unsigned long long ino;
+	unsigned long long mnt_id;
+	char *path;	/* as printed, escaped; NULL if not shown */
+};
+
+/*
+ * Parse the value @v of a "fuse_backing:" line, up to its newline, into
+ * @e (free e->path): false if it is malformed.
+ */
+static inline bool fuse_backing_entry_parse(const char *v,
+					    struct fuse_backing_entry *e)
+{
+	struct fuse_backing_line b;
+	bool ok = fuse_backing_line_parse(v, v + strcspn(v, "\n"), &b);
+
+	e->id = b.id;
+	e->major = b.major;
+	e->minor = b.minor;
+	e->ino = b.ino;
+	e->mnt_id = b.mnt_id;
+	e->path = ok && b.path_len ? strndup(b.path, b.path_len) : NULL;
+	return ok && (!b.path_len || e->path);
+}
+
+/* The mount id statx() gives for @path, or 0 */
+static inline unsigned long long fuse_mount_id(const char *path)
+{
+	struct statx stx;
+
+	if (statx(AT_FDCWD, path, 0, STATX_INO | STATX_MNT_ID, &stx) ||
+	    !(stx.stx_mask & STATX_MNT_ID))
+		return 0;
+	return stx.stx_mnt_id;
 }
 
 /* Register @path, opened with @flags, as a backing file: id or -errno */

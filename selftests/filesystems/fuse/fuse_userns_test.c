@@ -574,84 +574,29 @@ struct shown {
 	char lower[128];
 };
 
-/* A "fuse_backing:\tID MAJ:MIN INO MNT_ID[ PATH]" line of fdinfo */
-struct backing {
-	unsigned long long id;
-	unsigned int major, minor;
-	unsigned long long ino;
-	unsigned long long mnt_id;
-	char *path;	/* as printed, escaped; NULL if not shown */
-};
-
-/*
- * Parse the value of a "fuse_backing:" line, up to its newline, into @e
- * (free e->path), as fuse_fdinfo_test.c does.  False if it is not of the
- * documented form: numbers in their bases without padding but the
- * device's, one space between fields.
- */
-static bool parse_backing(const char *v, struct backing *e)
-{
-	char head[128];
-	size_t len = strcspn(v, "\n");
-	int n = -1;
-
-	memset(e, 0, sizeof(*e));
-	if (*v < '0' || *v > '9')
-		return false;
-	/*
-	 * sscanf() takes the length of its whole input first: give it the
-	 * numbers only, not a listing of many megabytes.
-	 */
-	snprintf(head, sizeof(head), "%.*s",
-		 (int)(len < sizeof(head) ? len : sizeof(head) - 1), v);
-	if (sscanf(head, "%llu %x:%x %llu %llu%n", &e->id, &e->major, &e->minor,
-		   &e->ino, &e->mnt_id, &n) != 5 || n < 0 || (size_t)n > len)
-		return false;
-	/* The device is "%02x:%02x" at least, as in /proc/<pid>/maps */
-	if (!strchr(v, ':') || strchr(v, ':') - strchr(v, ' ') < 3)
-		return false;
-	if ((size_t)n == len)
-		return true;
-	if (v[n] != ' ' || (size_t)n + 1 == len)
-		return false;
-	e->path = strndup(v + n + 1, len - n - 1);
-	return !!e->path;
-}
-
 /*
  * The "fuse_backing:" line of an fdinfo that has one (a FUSE file's, or
  * that of /dev/fuse with one backing id), parsed into @e (free e->path);
  * false if there is none, or more than one, or it is malformed.
  */
-static bool only_backing(const char *fdinfo, struct backing *e)
+static bool only_backing(const char *fdinfo, struct fuse_backing_entry *e)
 {
 	const char *line = strstr(fdinfo, "\nfuse_backing:\t");
 
 	memset(e, 0, sizeof(*e));
 	if (!line || strstr(line + 1, "\nfuse_backing:\t"))
 		return false;
-	return parse_backing(line + strlen("\nfuse_backing:\t"), e);
-}
-
-/* The mount id statx() gives for @path, or 0 */
-static unsigned long long mount_id(const char *path)
-{
-	struct statx stx;
-
-	if (statx(AT_FDCWD, path, 0, STATX_INO | STATX_MNT_ID, &stx) ||
-	    !(stx.stx_mask & STATX_MNT_ID))
-		return 0;
-	return stx.stx_mnt_id;
+	return fuse_backing_entry_parse(line + strlen("\nfuse_backing:\t"), e);
 }
 
 /* Does @e name the file at @path as stat() and statx() do? */
-static bool same_file(const struct backing *e, const char *path)
+static bool same_file(const struct fuse_backing_entry *e, const char *path)
 {
 	struct stat st;
 
 	return !stat(path, &st) && e->major == major(st.st_dev) &&
 	       e->minor == minor(st.st_dev) && e->ino == st.st_ino &&
-	       e->mnt_id == mount_id(path);
+	       e->mnt_id == fuse_mount_id(path);
 }
 
 /*
@@ -662,7 +607,7 @@ static bool same_file(const struct backing *e, const char *path)
 static void shows_to_root(const char *fdinfo, int id, const char *lower,
 			  const char *what)
 {
-	struct backing e;
+	struct fuse_backing_entry e;
 
 	CHILD_OK(only_backing(fdinfo, &e), what);
 	CHILD_EQ(e.id, id, "its backing id");
@@ -709,7 +654,7 @@ static void fdinfo_shows(void *arg)
  */
 static void shows_no_path(const char *path, const char *what)
 {
-	struct backing e;
+	struct fuse_backing_entry e;
 	char buf[8192];
 
 	CHILD_OK(read_file(path, buf, sizeof(buf)) > 0, what);
@@ -724,7 +669,7 @@ TEST_F(userns, fdinfo_shows_userns_files)
 {
 	char path[256], want[300], buf[8192];
 	pid_t pid, reader;
-	struct backing e;
+	struct fuse_backing_entry e;
 	struct shown sh;
 	int fds[2] = { -1, -1 };
 
