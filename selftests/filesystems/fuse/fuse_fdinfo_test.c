@@ -293,26 +293,12 @@ static void free_entries(struct fuse_backing_entry *e, int n)
 		free(e[i].path);
 }
 
-/*
- * The "fuse_backing:" line of a FUSE file's fdinfo, parsed into @e; false
- * if there is none, or more than one, or it is malformed.
- */
-static bool file_backing(const char *fdinfo, struct fuse_backing_entry *e)
-{
-	const char *line = strstr(fdinfo, "\nfuse_backing:\t");
-
-	memset(e, 0, sizeof(*e));
-	if (!line || strstr(line + 1, "\nfuse_backing:\t"))
-		return false;
-	return fuse_backing_entry_parse(line + strlen("\nfuse_backing:\t"), e);
-}
-
 /* The backing id of a FUSE file's fdinfo, or -1 */
 static long long backing_id(const char *fdinfo)
 {
 	struct fuse_backing_entry e;
 
-	if (!file_backing(fdinfo, &e))
+	if (!fuse_backing_entry_only(fdinfo, &e))
 		return -1;
 	free(e.path);
 	return e.id;
@@ -322,7 +308,7 @@ static long long backing_id(const char *fdinfo)
 static bool backing_path(const char *fdinfo, char *val, size_t size)
 {
 	struct fuse_backing_entry e;
-	bool shown = file_backing(fdinfo, &e) && e.path;
+	bool shown = fuse_backing_entry_only(fdinfo, &e) && e.path;
 
 	if (shown)
 		snprintf(val, size, "%s", e.path);
@@ -817,7 +803,7 @@ TEST_F(fdinfo, backing_matches_stat)
 	info = read_fdinfo(getpid(), fd);
 	ASSERT_NE(info, NULL);
 	TH_LOG("passthrough file fdinfo:\n%s", info);
-	ASSERT_TRUE(file_backing(info, &e[0]));
+	ASSERT_TRUE(fuse_backing_entry_only(info, &e[0]));
 	EXPECT_EQ(e[0].id, id);
 	EXPECT_TRUE(same_file(_metadata, &e[0], lower));
 	EXPECT_STREQ(e[0].path, lower);
@@ -885,7 +871,7 @@ TEST_F(fdinfo, backing_on_overlayfs_matches_stat)
 	info = read_fdinfo(getpid(), fd);
 	ASSERT_NE(info, NULL);
 	TH_LOG("passthrough file on overlayfs:\n%s", info);
-	ASSERT_TRUE(file_backing(info, &e[0]));
+	ASSERT_TRUE(fuse_backing_entry_only(info, &e[0]));
 	EXPECT_TRUE(same_file(_metadata, &e[0], path));
 	EXPECT_STREQ(e[0].path, path);
 	free_entries(e, 1);
@@ -1099,7 +1085,7 @@ static int unprivileged_child(int fd, bool open_first)
 	/* Device, inode and mount id, which stat() tells anyone, always */
 	{
 		struct fuse_backing_entry e;
-		bool ok = file_backing(info, &e) && e.ino;
+		bool ok = fuse_backing_entry_only(info, &e) && e.ino;
 
 		free(e.path);
 		if (!ok)

@@ -377,6 +377,22 @@ static inline bool fuse_backing_entry_parse(const char *v,
 	return ok && (!b.path_len || e->path);
 }
 
+/*
+ * The one "fuse_backing:" line of @fdinfo (a FUSE file's, or that of a
+ * /dev/fuse with one backing id), parsed into @e (free e->path); false if
+ * there is none, or more than one, or it is malformed.
+ */
+static inline bool fuse_backing_entry_only(const char *fdinfo,
+					   struct fuse_backing_entry *e)
+{
+	const char *line = strstr(fdinfo, "\nfuse_backing:\t");
+
+	memset(e, 0, sizeof(*e));
+	if (!line || strstr(line + 1, "\nfuse_backing:\t"))
+		return false;
+	return fuse_backing_entry_parse(line + strlen("\nfuse_backing:\t"), e);
+}
+
 /* The mount id statx() gives for @path, or 0 */
 static inline unsigned long long fuse_mount_id(const char *path)
 {

@@ -574,21 +574,6 @@ struct shown {
 	char lower[128];
 };
 
-/*
- * The "fuse_backing:" line of an fdinfo that has one (a FUSE file's, or
- * that of /dev/fuse with one backing id), parsed into @e (free e->path);
- * false if there is none, or more than one, or it is malformed.
- */
-static bool only_backing(const char *fdinfo, struct fuse_backing_entry *e)
-{
-	const char *line = strstr(fdinfo, "\nfuse_backing:\t");
-
-	memset(e, 0, sizeof(*e));
-	if (!line || strstr(line + 1, "\nfuse_backing:\t"))
-		return false;
-	return fuse_backing_entry_parse(line + strlen("\nfuse_backing:\t"), e);
-}
-
 /* Does @e name the file at @path as stat() and statx() do? */
 static bool same_file(const struct fuse_backing_entry *e, const char *path)
 {
@@ -609,7 +594,7 @@ static void shows_to_root(const char *fdinfo, int id, const char *lower,
 {
 	struct fuse_backing_entry e;
 
-	CHILD_OK(only_backing(fdinfo, &e), what);
+	CHILD_OK(fuse_backing_entry_only(fdinfo, &e), what);
 	CHILD_EQ(e.id, id, "its backing id");
 	CHILD_OK(e.path && !strcmp(e.path, lower), "its path, for the namespace's root");
 	CHILD_OK(same_file(&e, lower), "its device, inode and mount id");
@@ -658,7 +643,7 @@ static void shows_no_path(const char *path, const char *what)
 	char buf[8192];
 
 	CHILD_OK(read_file(path, buf, sizeof(buf)) > 0, what);
-	CHILD_OK(only_backing(buf, &e), "fuse_backing for any reader");
+	CHILD_OK(fuse_backing_entry_only(buf, &e), "fuse_backing for any reader");
 	CHILD_OK(e.id > 0 && e.ino, "backing id and inode for any reader");
 	if (e.path)
 		printf("# %s shows the path %s\n", what, e.path);
@@ -685,12 +670,12 @@ TEST_F(userns, fdinfo_shows_userns_files)
 		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", pid, fds[0]);
 		EXPECT_GT(read_file(path, buf, sizeof(buf)), 0);
 		EXPECT_NE(strstr(buf, "\nfuse_backing_files:\t1\n"), NULL) TH_LOG("%s", buf);
-		EXPECT_TRUE(only_backing(buf, &e)) TH_LOG("%s", buf);
+		EXPECT_TRUE(fuse_backing_entry_only(buf, &e)) TH_LOG("%s", buf);
 		EXPECT_STREQ(e.path ? e.path : "(none)", want);
 		free(e.path);
 		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", pid, fds[1]);
 		EXPECT_GT(read_file(path, buf, sizeof(buf)), 0);
-		EXPECT_TRUE(only_backing(buf, &e)) TH_LOG("%s", buf);
+		EXPECT_TRUE(fuse_backing_entry_only(buf, &e)) TH_LOG("%s", buf);
 		EXPECT_GT(e.id, 0);
 		EXPECT_STREQ(e.path ? e.path : "(none)", want);
 		free(e.path);
