@@ -15,8 +15,8 @@
 ## The test command, and the whole story:
 ##   make check          build the patched kernel (series + RFC), the base kernel, the tools;
 ##                       boot check-v2 and check-base first, then the patched kernel: our
-##                       selftests, the kselftest runner (fuse, proc), lsfd, libfuse's case,
-##                       lsof's and fuser's suites against stock, the RFC's checks;
+##                       selftests, the kselftest runner (fuse, proc), lsfd, libfuse's,
+##                       lsof's and fuser's whole suites against base/stock, the RFC's checks;
 ##                       checkpatch --strict    [17 min, the v2 kernel built cold in it]
 ##   make check CHECKS="lsfd libfuse"   those guest sections alone, no check-v2 or
 ##                       checkpatch first; check-base only for kselftest and libfuse
@@ -26,12 +26,11 @@
 ##
 ## More checks (CI runs them all, .ci/run):
 ##   make check-base     the same on the unpatched base kernel: our checks must fail there;
-##                       the upstream suites' results are make check's reference   [4 min]
+##                       the upstream suites' results are make check's reference; libfuse's
+##                       is kept in the cache for the same inputs (REF_CACHE=0: run it again)
+##                       [4 min; 11 min when libfuse's suite runs]
 ##   make check-v2       the series without the RFC: the RFC's tests must fail
 ##   make check-lsfd     util-linux's whole lsfd suite, patched and stock lsfd    [6 min]
-##   make check-libfuse  libfuse's whole suite on the base kernel, then on the patched one
-##                       against it (not in CI; LIBFUSE_SUITE_ARGS=-j4: 88 cases in 6.6 min
-##                       a kernel, 14 min in all)
 ##   make check-debug    selftests + 60 s stress (STRESS_SECONDS=) on a KASAN, lockdep,
 ##                       PROVE_RCU, kmemleak kernel: no splat, no leak   [16 min, build half cold]
 ##   make check-debug-base   its control on a debug base kernel           [16 min, build cold]
@@ -102,16 +101,17 @@ FUSE_TESTS := $(SELFTESTS)/filesystems/fuse
 # whose reference it is (sections: kselftest-programs kselftest lsfd libfuse
 # lsof fuser userns)
 CHECKS ?=
-# libfuse's cases that make check and check-base run (run-tests.py's
-# selection; make check-libfuse runs them all)
-LIBFUSE_TESTS ?= -t examples/passthrough-hp-fdinfo
-# run-tests.py's arguments in make check-libfuse (e.g. -j4)
-LIBFUSE_SUITE_ARGS ?=
+# run-tests.py's arguments in make check and check-base: the whole suite,
+# four cases at a time (-t CASE: that case alone)
+LIBFUSE_TESTS ?= -j4
+# check-base reads libfuse's reference from the cache when a run on the same
+# inputs left it there (testbed/host/ref-cache.sh); REF_CACHE=0 runs it again
+REF_CACHE ?= 1
 
 .PHONY: all check check-base check-v2 kernel-v2 series tree export deps sources kernel \
 	kernel-base selftests checkpatch lsfd check-lsfd libfuse lsof lsof-base psmisc demo \
 	kernel-debug kernel-debug-base check-debug check-debug-base bench time-check check-fresh clean \
-	check-runner lint check-export help check-libfuse
+	check-runner lint check-export help
 
 all: check
 
@@ -219,8 +219,9 @@ check-v2: selftests kernel-v2 lsfd libfuse lsof psmisc
 # The negative control: the same selftests must fail on the base kernel; the
 # whole upstream suites' results there are the reference of make check's
 check-base: selftests kernel-base libfuse lsof lsof-base psmisc
-	@VM_OVERLAYS="$(SUITE_TREES)" $(H)/check.sh check-base $(OBJ_BASE)/arch/x86/boot/bzImage $(BUILD)/vm-check-base \
-		KERNEL=base KST=$(SELFTESTS) FUSE_SRC=$(LIBFUSE) FUSE_OBJ=$(FUSE_OBJ) \
+	@cache=$(if $(filter 0,$(REF_CACHE)),,$$($(H)/ref-cache.sh libfuse $(OBJ_BASE) $(LIBFUSE_TESTS))) && \
+	VM_RWDIRS="$$cache" VM_OVERLAYS="$(SUITE_TREES)" $(H)/check.sh check-base $(OBJ_BASE)/arch/x86/boot/bzImage $(BUILD)/vm-check-base \
+		KERNEL=base KST=$(SELFTESTS) FUSE_SRC=$(LIBFUSE) FUSE_OBJ=$(FUSE_OBJ) SUITE_CACHE="$$cache" \
 		"LIBFUSE_TESTS=$(LIBFUSE_TESTS)" \
 		LSOF_OBJ=$(LSOF_OBJ) PSMISC_OBJ=$(PSMISC_OBJ) \
 		testbed/guest/selftests.sh $(FUSE_TESTS) $(BUILD)/vm-check-base
@@ -235,17 +236,6 @@ check-debug-base: selftests kernel-debug-base
 		$(OBJ_DEBUG_BASE)/arch/x86/boot/bzImage $(BUILD)/vm-debug-base \
 		KERNEL=base STRESS_SECONDS=$(STRESS_SECONDS) \
 		testbed/guest/selftests.sh $(FUSE_TESTS) $(BUILD)/vm-debug-base
-
-# libfuse's whole suite on the base kernel, then on the patched one against it
-check-libfuse: selftests kernel-base libfuse
-	@VM_TIMEOUT=3000 $(H)/check.sh check-libfuse-base $(OBJ_BASE)/arch/x86/boot/bzImage $(BUILD)/vm-libfuse-base \
-		KERNEL=base CHECKS=libfuse FUSE_SRC=$(LIBFUSE) FUSE_OBJ=$(FUSE_OBJ) \
-		"LIBFUSE_TESTS=$(LIBFUSE_SUITE_ARGS)" \
-		testbed/guest/selftests.sh $(FUSE_TESTS) $(BUILD)/vm-libfuse-base
-	@VM_TIMEOUT=3000 $(H)/check.sh check-libfuse $(OBJ)/arch/x86/boot/bzImage $(BUILD)/vm-libfuse \
-		CHECKS=libfuse SUITE_REF=$(BUILD)/vm-libfuse-base FUSE_SRC=$(LIBFUSE) FUSE_OBJ=$(FUSE_OBJ) \
-		"LIBFUSE_TESTS=$(LIBFUSE_SUITE_ARGS)" \
-		testbed/guest/selftests.sh $(FUSE_TESTS) $(BUILD)/vm-libfuse
 
 # util-linux's whole lsfd test suite, patched and stock, on the patched kernel
 check-lsfd: lsfd

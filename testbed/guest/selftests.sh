@@ -10,8 +10,8 @@
 #   kselftest   the kselftest collections filesystems/fuse and proc through
 #               run_kselftest.sh (KST: their install folder)
 #   lsfd        the lsfd checks (UL_SRC, UL_OBJ)
-#   libfuse     libfuse's suite, the cases LIBFUSE_TESTS selects, and our
-#               fdinfo case in it (FUSE_SRC, FUSE_OBJ)
+#   libfuse     libfuse's whole suite (LIBFUSE_TESTS: run-tests.py's
+#               arguments), and our fdinfo case in it (FUSE_SRC, FUSE_OBJ)
 #   lsof        lsof's FUSE test, then its whole suite against stock lsof's
 #               (LSOF_OBJ, LSOF_BASE_OBJ)
 #   fuser       fuser's suite, its FUSE tests and the rest against stock
@@ -126,7 +126,7 @@ if [ -n "${FUSE_OBJ:-}" ] && want libfuse; then
 	# Our case in it: passes on the patched kernel; on the base one it
 	# does not (as an upstream libfuse test, it skips there, saying why)
 	res=$(sed -n 's|^\([A-Z]*\) examples/passthrough-hp-fdinfo$|\1|p' "$outdir/libfuse.results")
-	if [ -z "$res" ] && [ -n "${LIBFUSE_TESTS:-}" ] && ! grep -q 'passthrough-hp-fdinfo' <<<"$LIBFUSE_TESTS"; then
+	if [ -z "$res" ] && grep -qE '(^| )-[tgX]' <<<"${LIBFUSE_TESTS:-}" && ! grep -q 'passthrough-hp-fdinfo' <<<"$LIBFUSE_TESTS"; then
 		skip "libfuse examples/passthrough-hp-fdinfo" "not among the cases LIBFUSE_TESTS selects ($LIBFUSE_TESTS)"
 	elif [ "$kernel" = base ]; then
 		why=$(sed -n 's|^+ *[0-9.]*s SKIP  *examples/passthrough-hp-fdinfo  *[0-9.]*s  *||p' "$outdir/libfuse.log")
