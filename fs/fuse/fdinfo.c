@@ -51,26 +51,23 @@ static bool fuse_fdinfo_may_show_path(struct seq_file *m,
 }
 
 /*
- * The value of a "fuse_backing:" line: the backing id (0 once closed), the
- * device (major:minor, hex), inode number and mount id (decimal) of the
- * backing file as stat(2) and statx(2) report them, and, if @path, its
- * path, last, escaped.
+ * The value of a "fuse_backing:" line: the backing id @id (0 once closed),
+ * the device (major:minor, hex), inode number and mount id (decimal) of the
+ * backing file as stat(2) and statx(2) reported them when it was registered
+ * (fuse_backing_ident()), and, to a reader who may see it, its path, last,
+ * escaped.
  */
-static void fuse_show_backing(struct seq_file *m, u64 id, struct file *file,
-			      bool path)
+static void fuse_show_backing(struct seq_file *m, u64 id,
+			      struct fuse_backing *fb)
 {
-	struct kstat stat;
-
-	/* On error, what the inode says: vfs_getattr_ident() fills it in */
-	vfs_getattr_ident(&file->f_path, &stat);
 	seq_put_decimal_ull(m, "fuse_backing:\t", id);
-	seq_put_hex_ll(m, " ", MAJOR(stat.dev), 2);
-	seq_put_hex_ll(m, ":", MINOR(stat.dev), 2);
-	seq_put_decimal_ull(m, " ", stat.ino);
-	seq_put_decimal_ull(m, " ", stat.mnt_id);
-	if (path) {
+	seq_put_hex_ll(m, " ", MAJOR(fb->dev), 2);
+	seq_put_hex_ll(m, ":", MINOR(fb->dev), 2);
+	seq_put_decimal_ull(m, " ", fb->ino);
+	seq_put_decimal_ull(m, " ", fb->mnt_id);
+	if (fuse_fdinfo_may_show_path(m, fb->cred)) {
 		seq_putc(m, ' ');
-		seq_file_path(m, file, FUSE_FDINFO_PATH_ESC);
+		seq_file_path(m, fb->file, FUSE_FDINFO_PATH_ESC);
 	}
 	seq_putc(m, '\n');
 }
@@ -82,10 +79,11 @@ static void fuse_show_backing(struct seq_file *m, u64 id, struct file *file,
  *
  * fuse_backing_next() walks the ids in numeric order and takes a reference
  * on each backing file under RCU: no lock is held across the list, so
- * FUSE_DEV_IOC_BACKING_OPEN/CLOSE never wait for a reader.  An id opened or
- * closed during the walk may or may not be listed, as with readdir; every
- * other id is listed or counted exactly once.  The order is not promised
- * to readers.
+ * FUSE_DEV_IOC_BACKING_OPEN/CLOSE never wait for a reader.  Past the bound,
+ * fuse_backing_files_count() counts the other ids under RCU, without a
+ * reference on each.  An id opened or closed during the walk may or may not
+ * be listed or counted, as with readdir; every other id is listed or
+ * counted exactly once.  The order is not promised to readers.
  */
 static void fuse_backing_files_show(struct seq_file *m, struct fuse_conn *fc)
 {
@@ -95,17 +93,15 @@ static void fuse_backing_files_show(struct seq_file *m, struct fuse_conn *fc)
 
 	seq_printf(m, "fuse_backing_files:\t%u\n", fuse_backing_files_nr(fc));
 	for (id = 0; (fb = fuse_backing_next(fc, &id)); id++) {
-		if (listed < FUSE_FDINFO_IDS_MAX) {
-			fuse_show_backing(m, id, fb->file,
-					  fuse_fdinfo_may_show_path(m, fb->cred));
-			listed++;
-		} else {
-			unlisted++;
-		}
+		fuse_show_backing(m, id, fb);
 		fuse_backing_put(fb);
 		/* On overflow seq_file retries with a larger buffer: stop */
 		if (seq_has_overflowed(m) || id == INT_MAX)
+			return;
+		if (++listed == FUSE_FDINFO_IDS_MAX) {
+			unlisted = fuse_backing_files_count(fc, id + 1);
 			break;
+		}
 		cond_resched();
 	}
 	if (unlisted)
@@ -150,22 +146,29 @@ void fuse_dev_show_fdinfo(struct seq_file *m, struct file *file)
  * is then held by open files alone), its device, inode number and mount id
  * and, to a reader privileged over its registrant, its path.
  *
- * The backing file cannot go away meanwhile: it is held by @file, which
- * the caller holds, and by fi->fb, which is only reset when the last file
- * open in passthrough mode on the inode is released.
+ * The backing file cannot go away meanwhile: fi->fb is that of the
+ * backing file @file was opened with (iomode.c refuses another one on the
+ * inode), and is only reset when the last file open in passthrough mode
+ * on the inode is released, which @file, held by the caller, is not.
+ *
+ * ff->open_flags is read without READ_ONCE(): it is only written while
+ * @file is being opened (fuse_file_open(), fuse_file_io_open()), before
+ * the file is installed in a file table where fdinfo finds it, and
+ * installing it publishes what was written before.
  */
 void fuse_file_show_fdinfo(struct seq_file *m, struct file *file)
 {
 	struct fuse_file *ff = file->private_data;
-	struct file *backing_file = fuse_file_passthrough(ff);
 	struct fuse_backing *fb;
 
-	if (!backing_file)
+	if (!fuse_file_passthrough(ff))
 		return;
 
 	fb = fuse_inode_backing(get_fuse_inode(file_inode(file)));
+	if (WARN_ON_ONCE(!fb))
+		return;
+
 	seq_printf(m, "fuse_connection:\t%u\n", fuse_conn_get_id(ff->fm->fc));
-	seq_printf(m, "fuse_open_flags:\t0x%x\n", READ_ONCE(ff->open_flags));
-	fuse_show_backing(m, fb ? fuse_backing_id(fb) : 0, backing_file,
-			  fuse_fdinfo_may_show_path(m, backing_file->f_cred));
+	seq_printf(m, "fuse_open_flags:\t0x%x\n", ff->open_flags);
+	fuse_show_backing(m, fuse_backing_id(fb), fb);
 }

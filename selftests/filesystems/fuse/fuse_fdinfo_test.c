@@ -1640,6 +1640,115 @@ TEST_F(fdinfo, no_listing_without_passthrough)
 	umount2(mnt, MNT_DETACH);
 }
 
+/* The inner server of backing_identity_taken_at_open */
+static int inner_fail_getattr;	/* answer GETATTR of files with EIO */
+static int inner_getattrs;	/* GETATTR requests of files seen */
+
+/* fuse_server_loop(), but GETATTR of files counted, and failed on demand */
+static void *inner_server_thread(void *data)
+{
+	struct fuse_server *fs = data;
+	size_t size = FUSE_MIN_READ_BUFFER + 128 * 1024;
+	char *buf = malloc(size);
+
+	while (buf) {
+		struct fuse_in_header *in = (struct fuse_in_header *)buf;
+		ssize_t n = read(fs->devfd, buf, size);
+
+		if (n < 0 && (errno == EINTR || errno == ENOENT))
+			continue;
+		if (n < (ssize_t)sizeof(*in))
+			break;
+		if (in->opcode == FUSE_GETATTR && in->nodeid != FUSE_ROOT_ID) {
+			__atomic_add_fetch(&inner_getattrs, 1, __ATOMIC_SEQ_CST);
+			if (__atomic_load_n(&inner_fail_getattr, __ATOMIC_SEQ_CST)) {
+				fuse_server_reply(fs, in->unique, -EIO, NULL, 0);
+				continue;
+			}
+		}
+		fuse_server_handle(fs, in);
+	}
+	free(buf);
+	return NULL;
+}
+
+/*
+ * Device, inode number and mount id of a backing file are taken once, by
+ * FUSE_DEV_IOC_BACKING_OPEN, as a stat(2) by the server would: the
+ * filesystem is asked (here another FUSE mount, with attributes valid for
+ * no time, which gets a GETATTR), and if it fails, the ioctl fails with its
+ * error.  Reading fdinfo then asks the filesystem nothing, and shows the
+ * identity taken, even once the filesystem fails every GETATTR.
+ */
+TEST_F(fdinfo, backing_identity_taken_at_open)
+{
+	struct server *inner = calloc(1, sizeof(*inner));
+	char mnt[256], path[PATH_MAX], *info;
+	struct fuse_backing_entry e;
+	struct fuse_backing_map map = { };
+	unsigned int conn;
+	pthread_t thread;
+	struct stat st;
+	int before, id;
+
+	ASSERT_NE(inner, NULL);
+	server_init(inner);
+	inner->fs.no_passthrough = true;
+	inner->fs.valid = 0;
+	add_file(inner, "file", 0, 0);
+	snprintf(mnt, sizeof(mnt), "%s/inner", self->base);
+	ASSERT_EQ(mkdir(mnt, 0755), 0);
+	ASSERT_EQ(fuse_server_mount(&inner->fs, mnt, "fuse_inner",
+				    MS_NOSUID | MS_NODEV, false), 0);
+	ASSERT_EQ(pthread_create(&thread, NULL, inner_server_thread, &inner->fs), 0);
+	ASSERT_EQ(stat(mnt, &st), 0);
+	conn = (major(st.st_dev) << 20) | minor(st.st_dev);
+	snprintf(path, sizeof(path), "%s/file", mnt);
+	map.fd = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_GE(map.fd, 0);
+
+	/* The filesystem fails stat(2): so does the registration */
+	__atomic_store_n(&inner_fail_getattr, 1, __ATOMIC_SEQ_CST);
+	EXPECT_EQ(fstat(map.fd, &st), -1);
+	EXPECT_EQ(errno, EIO);
+	before = __atomic_load_n(&inner_getattrs, __ATOMIC_SEQ_CST);
+	id = ioctl(self->srv.fs.devfd, FUSE_DEV_IOC_BACKING_OPEN, &map);
+	EXPECT_EQ(id, -1);
+	EXPECT_EQ(errno, EIO);
+	EXPECT_GT(__atomic_load_n(&inner_getattrs, __ATOMIC_SEQ_CST), before);
+	if (id > 0)
+		backing_close(&self->srv, id);
+
+	/* It answers: registered, with what stat(2) says */
+	__atomic_store_n(&inner_fail_getattr, 0, __ATOMIC_SEQ_CST);
+	ASSERT_EQ(fstat(map.fd, &st), 0);
+	id = ioctl(self->srv.fs.devfd, FUSE_DEV_IOC_BACKING_OPEN, &map);
+	ASSERT_GT(id, 0);
+
+	/* It fails again: fdinfo asks it nothing and shows the same */
+	__atomic_store_n(&inner_fail_getattr, 1, __ATOMIC_SEQ_CST);
+	before = __atomic_load_n(&inner_getattrs, __ATOMIC_SEQ_CST);
+	info = read_fdinfo(getpid(), self->srv.fs.devfd);
+	ASSERT_NE(info, NULL);
+	TH_LOG("/dev/fuse fdinfo with a backing file on a failing FUSE mount:\n%s",
+	       info);
+	EXPECT_EQ(__atomic_load_n(&inner_getattrs, __ATOMIC_SEQ_CST), before);
+	ASSERT_TRUE(fuse_backing_entry_only(info, &e));
+	EXPECT_EQ(e.id, id);
+	EXPECT_EQ(e.major, major(st.st_dev));
+	EXPECT_EQ(e.minor, minor(st.st_dev));
+	EXPECT_EQ(e.ino, st.st_ino);
+	EXPECT_EQ(e.mnt_id, fuse_mount_id(mnt));
+	EXPECT_STREQ(e.path, path);
+	free(e.path);
+	free(info);
+
+	EXPECT_EQ(backing_close(&self->srv, id), 0);
+	close(map.fd);
+	EXPECT_EQ(abort_connection(conn), 0);
+	umount2(mnt, MNT_DETACH);
+}
+
 /*
  * With FUSE_DEV_IOC_CLONE (libfuse's clone_fd, one /dev/fuse per worker)
  * every /dev/fuse file of the connection lists the same ids: tools show
