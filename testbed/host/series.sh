@@ -7,15 +7,18 @@
 # mktree.sh), in OUTDIR:
 #  1. git format-patch with a cover letter and base-commit information.
 #     patches/linux/cover-letter.txt gives, in this order: the subject line
-#     ("[PATCH v3] fuse: ...": the bracket is the prefix of every patch),
+#     ("[PATCH v4] fuse: ...": the bracket is the prefix of every patch),
 #     To: and Cc: lines for every mail, an empty line, and the text.
 #     A series on top (patches/linux/FOLDER/, its own cover-letter.txt:
 #     the RFC) is mailed on its own, in OUTDIR/FOLDER, from the tag
 #     FOLDER-base, with the main series as its prerequisite patches;
 #  2. checkpatch.pl --strict on every patch, failing on any complaint.  The
-#     one exception is checkpatch's note that a new file may need a
-#     MAINTAINERS update, accepted only when get_maintainer.pl finds a
-#     MAINTAINERS entry (not just the catch-all) for every new file.
+#     exceptions: checkpatch's note that a new file may need a MAINTAINERS
+#     update, accepted only when get_maintainer.pl finds a MAINTAINERS entry
+#     (not just the catch-all) for every new file; and UNKNOWN_COMMIT_ID,
+#     which it says of every upstream commit in a tree without upstream
+#     history, so each "Fixes:" tag is checked against testbed/upstream-commits
+#     (id and subject) instead.
 # With WORKDIR, also proven to be what was tested, and bisectable:
 #  3. git am of OUTDIR on the pristine base (a worktree of SRC in
 #     WORKDIR/tree) gives exactly the tree of SRC's tag "series";
@@ -79,6 +82,28 @@ write() {
 	note "$((n - 1)) patches and a cover letter: $(basename "$letter") \"$subject\""
 }
 
+# fixes_known PATCH: every "Fixes: ID12 ("SUBJECT")" of PATCH names a commit
+# of testbed/upstream-commits by the first 12 characters of its id and its
+# subject (checkpatch cannot look them up here)
+fixes_known() {
+	local line id subject ok=0
+	while IFS= read -r line; do
+		if [[ "$line" =~ ^Fixes:\ ([0-9a-f]{12})\ \(\"(.*)\"\)$ ]]; then
+			id=${BASH_REMATCH[1]} subject=${BASH_REMATCH[2]}
+			if awk -v id="$id" -v s="$subject" '
+				!/^#/ && substr($1, 1, 12) == id &&
+					substr($0, length($1) + 2) == s { f = 1 }
+				END { exit !f }' "$TOP/testbed/upstream-commits"; then
+				note "Fixes: $id (\"$subject\") is in testbed/upstream-commits"
+				continue
+			fi
+		fi
+		note "FAIL: $(basename "$1"): \"$line\" names no commit of testbed/upstream-commits"
+		ok=1
+	done < <(grep '^Fixes:' "$1")
+	return $ok
+}
+
 checkpatch() {
 	local out=$1 bad p f msg
 	stage "checkpatch --strict on $(basename "$out")"
@@ -86,7 +111,8 @@ checkpatch() {
 	for p in "$out"/0*.patch; do
 		case "$p" in */0000-cover-letter.patch) continue ;; esac
 		msg=$(cd "$src" && perl scripts/checkpatch.pl --strict --show-types \
-			--ignore FILE_PATH_CHANGES "$p" 2>&1) || true
+			--ignore FILE_PATH_CHANGES,UNKNOWN_COMMIT_ID "$p" 2>&1) || true
+		fixes_known "$p" || bad=1
 		if ! grep -q '^total: 0 errors, 0 warnings, 0 checks' <<<"$msg"; then
 			printf '%s\n' "$msg" | grep -v '^$' | sed 's/^/    /'
 			note "FAIL: $(basename "$p")"
