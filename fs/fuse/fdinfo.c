@@ -32,6 +32,16 @@
 #define FUSE_FDINFO_IDS_MAX	65536
 
 /*
+ * Bytes of path text in the fdinfo of /dev/fuse.  65536 paths of PATH_MAX
+ * bytes, escaped to up to four times as much, would need a buffer of some
+ * 1 GiB, which seq_file could not allocate, failing the read.  Once this
+ * much path text is printed, the other lines go without their path, and
+ * the paths left out are counted: the listing of 65536 ids then stays
+ * within some 8 MiB whatever its paths.
+ */
+#define FUSE_FDINFO_PATH_BYTES_MAX	(4 << 20)
+
+/*
  * May the reader of @m see the path of a backing file that @registrant
  * registered?  /proc/<pid>/maps and the fd link show the FUSE file, not
  * its backing file, on purpose, and the backing path is one of the FUSE
@@ -54,28 +64,36 @@ static bool fuse_fdinfo_may_show_path(struct seq_file *m,
  * The value of a "fuse_backing:" line: the backing id @id (0 once closed),
  * the device (major:minor, hex), inode number and mount id (decimal) of the
  * backing file as stat(2) and statx(2) reported them when it was registered
- * (fuse_backing_ident()), and, to a reader who may see it, its path, last,
- * escaped.
+ * (fuse_backing_ident()), and, if @path, its path, last, escaped.
+ *
+ * Return: the bytes of path printed.
  */
-static void fuse_show_backing(struct seq_file *m, u64 id,
-			      struct fuse_backing *fb)
+static size_t fuse_show_backing(struct seq_file *m, u64 id,
+				struct fuse_backing *fb, bool path)
 {
+	size_t start, len = 0;
+
 	seq_put_decimal_ull(m, "fuse_backing:\t", id);
 	seq_put_hex_ll(m, " ", MAJOR(fb->dev), 2);
 	seq_put_hex_ll(m, ":", MINOR(fb->dev), 2);
 	seq_put_decimal_ull(m, " ", fb->ino);
 	seq_put_decimal_ull(m, " ", fb->mnt_id);
-	if (fuse_fdinfo_may_show_path(m, fb->cred)) {
+	if (path) {
 		seq_putc(m, ' ');
+		start = m->count;
 		seq_file_path(m, fb->file, FUSE_FDINFO_PATH_ESC);
+		len = m->count - start;
 	}
 	seq_putc(m, '\n');
+	return len;
 }
 
 /*
  * The backing files registered on @fc: their number, then one
- * "fuse_backing:" line per id, up to FUSE_FDINFO_IDS_MAX of them, then the
- * number of ids left out, if any.
+ * "fuse_backing:" line per id, up to FUSE_FDINFO_IDS_MAX of them, with its
+ * path to a reader who may see it until FUSE_FDINFO_PATH_BYTES_MAX bytes of
+ * paths are printed, then the number of paths left out for that bound, and
+ * the number of ids left out, if any.
  *
  * fuse_backing_next() walks the ids in numeric order and takes a reference
  * on each backing file under RCU: no lock is held across the list, so
@@ -87,13 +105,20 @@ static void fuse_show_backing(struct seq_file *m, u64 id,
  */
 static void fuse_backing_files_show(struct seq_file *m, struct fuse_conn *fc)
 {
-	unsigned int listed = 0, unlisted = 0;
+	unsigned int listed = 0, unlisted = 0, paths_unlisted = 0;
+	size_t path_bytes = 0;
 	struct fuse_backing *fb;
 	int id;
 
 	seq_printf(m, "fuse_backing_files:\t%u\n", fuse_backing_files_nr(fc));
 	for (id = 0; (fb = fuse_backing_next(fc, &id)); id++) {
-		fuse_show_backing(m, id, fb);
+		bool path = fuse_fdinfo_may_show_path(m, fb->cred);
+
+		if (path && path_bytes >= FUSE_FDINFO_PATH_BYTES_MAX) {
+			path = false;
+			paths_unlisted++;
+		}
+		path_bytes += fuse_show_backing(m, id, fb, path);
 		fuse_backing_put(fb);
 		/* On overflow seq_file retries with a larger buffer: stop */
 		if (seq_has_overflowed(m) || id == INT_MAX)
@@ -104,6 +129,9 @@ static void fuse_backing_files_show(struct seq_file *m, struct fuse_conn *fc)
 		}
 		cond_resched();
 	}
+	if (paths_unlisted)
+		seq_printf(m, "fuse_backing_paths_unlisted:\t%u\n",
+			   paths_unlisted);
 	if (unlisted)
 		seq_printf(m, "fuse_backing_files_unlisted:\t%u\n", unlisted);
 }
@@ -170,5 +198,6 @@ void fuse_file_show_fdinfo(struct seq_file *m, struct file *file)
 
 	seq_printf(m, "fuse_connection:\t%u\n", fuse_conn_get_id(ff->fm->fc));
 	seq_printf(m, "fuse_open_flags:\t0x%x\n", ff->open_flags);
-	fuse_show_backing(m, fuse_backing_id(fb), fb);
+	fuse_show_backing(m, fuse_backing_id(fb), fb,
+			  fuse_fdinfo_may_show_path(m, fb->cred));
 }

@@ -316,6 +316,7 @@ struct listing {
 	long ids;		/* fuse_backing_files, or -1 */
 	long listed;		/* "fuse_backing:" lines */
 	long unlisted;		/* fuse_backing_files_unlisted, or -1 */
+	long paths_unlisted;	/* fuse_backing_paths_unlisted, or -1 */
 };
 
 /*
@@ -324,7 +325,8 @@ struct listing {
  * them, in this order:
  *  /dev/fuse: nothing (not mounted), or "fuse_connection:", then, with
  *	passthrough, "fuse_backing_files:\tN", up to IDS_LISTED
- *	"fuse_backing:" lines with ids > 0 (in no promised order), and, last,
+ *	"fuse_backing:" lines with ids > 0 (in no promised order), then
+ *	"fuse_backing_paths_unlisted:\tP" (0 < P <= lines), and, last,
  *	"fuse_backing_files_unlisted:\tK" (K > 0) only after IDS_LISTED lines;
  *  a FUSE file: nothing (not in passthrough mode), or "fuse_connection:",
  *	"fuse_open_flags:\t0x..." with FOPEN_PASSTHROUGH, and one
@@ -334,18 +336,20 @@ struct listing {
 static bool well_formed(const char *buf, size_t len, bool dev,
 			struct listing *l)
 {
-	enum { GENERIC, CONN, LIST, UNLISTED, FLAGS, BACKING } state = GENERIC;
+	enum { GENERIC, CONN, LIST, PATHS, UNLISTED, FLAGS, BACKING } state;
 	const char *line, *nl, *end = buf + len;
 	struct listing tmp;
 	struct fuse_backing_line b;
 	char *hex_end;
 	long n;
 
+	state = GENERIC;
 	if (!l)
 		l = &tmp;
 	l->ids = -1;
 	l->listed = 0;
 	l->unlisted = -1;
+	l->paths_unlisted = -1;
 	if (len && buf[len - 1] != '\n')
 		return false;
 	for (line = buf; line < end; line = nl + 1) {
@@ -380,9 +384,16 @@ static bool well_formed(const char *buf, size_t len, bool dev,
 				return false;
 			if (!dev)
 				state = BACKING;
+		} else if (key_is(line, k, "fuse_backing_paths_unlisted")) {
+			l->paths_unlisted = dec_value(v, nl);
+			if (!dev || state != LIST || l->paths_unlisted <= 0 ||
+			    l->paths_unlisted > l->listed)
+				return false;
+			state = PATHS;
 		} else if (key_is(line, k, "fuse_backing_files_unlisted")) {
 			l->unlisted = dec_value(v, nl);
-			if (!dev || state != LIST || l->unlisted <= 0 ||
+			if (!dev || (state != LIST && state != PATHS) ||
+			    l->unlisted <= 0 ||
 			    l->listed != IDS_LISTED)
 				return false;
 			state = UNLISTED;
