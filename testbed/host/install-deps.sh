@@ -23,8 +23,9 @@ packages=(
 	# userspace builds and tests (util-linux, libfuse; lsof and psmisc with
 	# autotools, psmisc's tests with DejaGnu), plots
 	meson ninja-build pkg-config python3-pytest gnuplot-nox
-	# the kselftests of filesystems/fuse: fuse_mnt is built with libfuse 2
-	libfuse-dev
+	# the kselftests of filesystems/fuse: fuse_mnt is built with libfuse 2;
+	# ours make btrfs and ext4 images for backing files
+	libfuse-dev btrfs-progs e2fsprogs
 	autoconf automake libtool autopoint gettext dejagnu expect
 )
 

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/btrfs.h>
 #include <linux/fs.h>
 #include <linux/fuse.h>
 #include <pthread.h>
@@ -823,6 +824,44 @@ TEST_F(fdinfo, backing_matches_stat)
 }
 
 /*
+ * Register @path as a backing file, open it as FUSE file @name, and check
+ * that its fdinfo and the listing of /dev/fuse name it as stat() and
+ * statx() do, with its path.
+ */
+static void check_named_by_stat(struct __test_metadata *_metadata,
+				FIXTURE_DATA(fdinfo) * self, const char *path,
+				const char *name)
+{
+	struct fuse_backing_entry e[2];
+	char file[PATH_MAX], *info;
+	int id, fd;
+
+	id = backing_open(&self->srv, path);
+	ASSERT_GT(id, 0);
+	add_file(&self->srv, name, id, 0);
+	snprintf(file, sizeof(file), "%s/%s", self->mnt, name);
+	fd = open(file, O_RDONLY | O_CLOEXEC);
+	ASSERT_GE(fd, 0);
+
+	info = read_fdinfo(getpid(), fd);
+	ASSERT_NE(info, NULL);
+	TH_LOG("passthrough file backed by %s:\n%s", path, info);
+	ASSERT_TRUE(fuse_backing_entry_only(info, &e[0]));
+	EXPECT_TRUE(same_file(_metadata, &e[0], path));
+	EXPECT_STREQ(e[0].path, path);
+	free_entries(e, 1);
+	free(info);
+
+	info = read_fdinfo(getpid(), self->srv.fs.devfd);
+	ASSERT_NE(info, NULL);
+	ASSERT_EQ(parse_list(info, e, 2), 1);
+	EXPECT_TRUE(same_file(_metadata, &e[0], path));
+	free_entries(e, 1);
+	free(info);
+	close(fd);
+}
+
+/*
  * What stat() reports is not always i_sb->s_dev and i_ino: a regular file
  * of an overlayfs whose layers are on different filesystems (xino=off)
  * has a device of its layer, not the overlay's.  A backing file there is
@@ -830,12 +869,11 @@ TEST_F(fdinfo, backing_matches_stat)
  */
 TEST_F(fdinfo, backing_on_overlayfs_matches_stat)
 {
-	char dir[PATH_MAX], opts[4 * PATH_MAX], path[PATH_MAX], *info;
+	char dir[PATH_MAX], opts[4 * PATH_MAX], path[PATH_MAX];
 	static const char * const sub[] = { "lo", "up", "work", "ovl" };
-	struct fuse_backing_entry e[2];
 	struct stat st;
-	int i, id, fd;
 	dev_t sdev;
+	int i, fd;
 
 	for (i = 0; i < 4; i++) {
 		snprintf(dir, sizeof(dir), "%s/%s", self->base, sub[i]);
@@ -861,29 +899,107 @@ TEST_F(fdinfo, backing_on_overlayfs_matches_stat)
 	ASSERT_NE(sdev, (dev_t)-1);
 	ASSERT_NE(st.st_dev, sdev);
 
-	id = backing_open(&self->srv, path);
-	ASSERT_GT(id, 0);
-	add_file(&self->srv, "onovl", id, 0);
-	snprintf(dir, sizeof(dir), "%s/onovl", self->mnt);
-	fd = open(dir, O_RDONLY | O_CLOEXEC);
-	ASSERT_GE(fd, 0);
+	check_named_by_stat(_metadata, self, path, "onovl");
+}
 
-	info = read_fdinfo(getpid(), fd);
-	ASSERT_NE(info, NULL);
-	TH_LOG("passthrough file on overlayfs:\n%s", info);
-	ASSERT_TRUE(fuse_backing_entry_only(info, &e[0]));
-	EXPECT_TRUE(same_file(_metadata, &e[0], path));
-	EXPECT_STREQ(e[0].path, path);
-	free_entries(e, 1);
-	free(info);
+/*
+ * Make a @type filesystem ("btrfs", "ext4") with the system's mkfs in a
+ * sparse image under self->base, and mount it on self->base/@type through
+ * a loop device (mount -o loop: the loop device goes with the mount).
+ *
+ * Return: NULL, or why it could not be done (the test skips, saying it).
+ */
+static const char *mount_image(FIXTURE_DATA(fdinfo) * self, const char *type,
+			       char *dir, size_t size)
+{
+	char img[PATH_MAX], cmd[3 * PATH_MAX + 64];
+	static char why[128];
+	int fd;
 
-	info = read_fdinfo(getpid(), self->srv.fs.devfd);
-	ASSERT_NE(info, NULL);
-	ASSERT_EQ(parse_list(info, e, 2), 1);
-	EXPECT_TRUE(same_file(_metadata, &e[0], path));
-	free_entries(e, 1);
-	free(info);
+	snprintf(img, sizeof(img), "%s/%s.img", self->base, type);
+	snprintf(dir, size, "%s/%s", self->base, type);
+	fd = open(img, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	if (fd < 0 || ftruncate(fd, 256 << 20) || mkdir(dir, 0755)) {
+		snprintf(why, sizeof(why), "image for %s: %s", type, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return why;
+	}
 	close(fd);
+	snprintf(cmd, sizeof(cmd), "mkfs.%s -q %s '%s' >/dev/null 2>&1", type,
+		 strcmp(type, "btrfs") ? "-F" : "-f", img);
+	if (system(cmd)) {
+		snprintf(why, sizeof(why), "mkfs.%s failed or is not installed", type);
+		return why;
+	}
+	snprintf(cmd, sizeof(cmd), "mount -t %s -o loop '%s' '%s' >/dev/null 2>&1",
+		 type, img, dir);
+	if (system(cmd)) {
+		snprintf(why, sizeof(why),
+			 "mount -t %s -o loop failed (CONFIG_BLK_DEV_LOOP? a %s kernel?)",
+			 type, type);
+		return why;
+	}
+	return NULL;
+}
+
+/* Create @path holding CONTENT */
+static void make_file(struct __test_metadata *_metadata, const char *path)
+{
+	int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(write(fd, CONTENT, CONTENT_LEN), CONTENT_LEN);
+	close(fd);
+}
+
+/*
+ * A btrfs subvolume has a device number of its own, which stat() shows
+ * and the superblock's s_dev is not: tools that match files by device
+ * would miss a backing file there named by s_dev (the default layout of
+ * Fedora and openSUSE).
+ */
+TEST_F(fdinfo, backing_on_btrfs_subvolume_matches_stat)
+{
+	struct btrfs_ioctl_vol_args args = { .fd = 0 };
+	char dir[PATH_MAX], path[PATH_MAX];
+	const char *why;
+	struct stat st;
+	int dfd;
+
+	why = mount_image(self, "btrfs", dir, sizeof(dir));
+	if (why)
+		SKIP(return, "%s", why);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ASSERT_GE(dfd, 0);
+	strcpy(args.name, "subvol");
+	ASSERT_EQ(ioctl(dfd, BTRFS_IOC_SUBVOL_CREATE, &args), 0);
+	close(dfd);
+	snprintf(path, sizeof(path), "%s/subvol/f", dir);
+	make_file(_metadata, path);
+	ASSERT_EQ(stat(path, &st), 0);
+	/* The point of the test: stat() does not show the btrfs s_dev */
+	ASSERT_NE(st.st_dev, mount_dev(dir));
+
+	check_named_by_stat(_metadata, self, path, "onbtrfs");
+}
+
+/* On a block device: a device number of a real major (loop, 7) */
+TEST_F(fdinfo, backing_on_ext4_matches_stat)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	const char *why;
+	struct stat st;
+
+	why = mount_image(self, "ext4", dir, sizeof(dir));
+	if (why)
+		SKIP(return, "%s", why);
+	snprintf(path, sizeof(path), "%s/f", dir);
+	make_file(_metadata, path);
+	ASSERT_EQ(stat(path, &st), 0);
+	ASSERT_NE(major(st.st_dev), 0);
+
+	check_named_by_stat(_metadata, self, path, "onext4");
 }
 
 /*
