@@ -834,8 +834,13 @@ static void check_named_by_stat(struct __test_metadata *_metadata,
 {
 	struct fuse_backing_entry e[2];
 	char file[PATH_MAX], *info;
+	struct stat st;
 	int id, fd;
 
+	ASSERT_EQ(stat(path, &st), 0);
+	TH_LOG("stat %s: device %02x:%02x inode %llu mount id %llu", path,
+	       major(st.st_dev), minor(st.st_dev),
+	       (unsigned long long)st.st_ino, fuse_mount_id(path));
 	id = backing_open(&self->srv, path);
 	ASSERT_GT(id, 0);
 	add_file(&self->srv, name, id, 0);
