@@ -9,9 +9,14 @@
 #     patches/linux/cover-letter.txt gives, in this order: the subject line
 #     ("[PATCH v4] fuse: ...": the bracket is the prefix of every patch),
 #     To: and Cc: lines for every mail, an empty line, and the text.
-#     A series on top (patches/linux/FOLDER/, its own cover-letter.txt:
-#     the RFC) is mailed on its own, in OUTDIR/FOLDER, from the tag
-#     FOLDER-base, with the main series as its prerequisite patches;
+#     A series in a folder (patches/linux/FOLDER/, its own cover-letter.txt)
+#     is mailed on its own, in OUTDIR/FOLDER: one on top of what comes
+#     before it in the series file (the RFC) from the tag FOLDER-base,
+#     with the main series as its prerequisite patches; one whose cover
+#     letter has the header line "Base: pristine" (PROCMAP_QUERY, which
+#     the test tree applies last) as its commits replayed on the pristine
+#     base (tag FOLDER-alone), which must take them without the patches
+#     before them;
 #  2. checkpatch.pl --strict on every patch, failing on any complaint.  The
 #     exceptions: checkpatch's note that a new file may need a MAINTAINERS
 #     update, accepted only when get_maintainer.pl finds a MAINTAINERS entry
@@ -21,11 +26,14 @@
 #     (id and subject) instead.
 # With WORKDIR, also proven to be what was tested, and bisectable:
 #  3. git am of OUTDIR on the pristine base (a worktree of SRC in
-#     WORKDIR/tree) gives exactly the tree of SRC's tag "series";
+#     WORKDIR/tree), then of each folder's series, gives exactly the tree
+#     of SRC's tag "series"; a "Base: pristine" series, git am'd on the
+#     pristine base alone, gives the tree of FOLDER-alone;
 #  4. at the base and after each patch, the folders whose C files the series
 #     changes (fs/fuse/, fs/proc/; a file alone, fs/stat.o, where its folder
 #     has folders of its own) build with W=1 and sparse
-#     (C=2), and no patch adds a warning the base does not have; the head
+#     (C=2), and no patch adds a warning the base does not have (those
+#     of a "Base: pristine" series on the pristine base too); the head
 #     builds without CONFIG_PROC_FS and without CONFIG_FUSE_PASSTHROUGH;
 #  5. pahole: struct fuse_file and struct fuse_backing (both kmalloc()ed)
 #     stay in their kmalloc size class: no more memory per object;
@@ -36,16 +44,64 @@ source "$(dirname "$0")/lib.sh"
 src=$(cd "${1:?usage: series.sh SRC OUTDIR [WORKDIR]}" && pwd)
 out=${2:?usage: series.sh SRC OUTDIR [WORKDIR]}
 work=${3:-}
-# The series on top of the main one: folders of patches/linux/ with a cover letter
+# The series after the main one: the folders of patches/linux/, in the
+# order of the series file, each with a cover letter
 parts=()
-for f in "$TOP"/patches/linux/*/cover-letter.txt; do
-	[ -f "$f" ] || continue
-	f=${f%/cover-letter.txt}
-	parts+=("${f##*/}")
+while read -r p _; do
+	case "$p" in */*) p=${p%/*} ;; *) continue ;; esac
+	[[ " ${parts[*]} " == *" $p "* ]] || parts+=("$p")
+done < <(sed 's/#.*//' "$TOP/patches/linux/series")
+for p in "${parts[@]}"; do
+	[ -f "$TOP/patches/linux/$p/cover-letter.txt" ] || die "patches/linux/$p has no cover-letter.txt"
 done
-[ ${#parts[@]} -le 1 ] || die "one series on top of the main one is supported, not: ${parts[*]}"
 main_end=series
 [ ${#parts[@]} = 0 ] || main_end=${parts[0]}-base
+
+# end_of PART: the tag of SRC where the commits of PART end
+end_of() {
+	local k
+	for k in "${!parts[@]}"; do
+		if [ "${parts[$k]}" = "$1" ]; then
+			if [ $((k + 1)) -lt ${#parts[@]} ]; then
+				echo "${parts[$((k + 1))]}-base"
+			else
+				echo series
+			fi
+		fi
+	done
+}
+
+# alone PART: PART is based on the pristine base, not on what comes before
+# it ("Base: pristine" among the mail headers of its cover letter)
+alone() {
+	awk 'NR > 1 && /^$/ { exit } NR > 1' "$TOP/patches/linux/$1/cover-letter.txt" |
+		grep -qx 'Base: pristine'
+}
+
+# replay PART: its commits of SRC replayed on the pristine base, with their
+# messages, authors and dates, in a private index; tagged PART-alone
+replay() {
+	local part=$1 head tree c idx
+	idx=$(mktemp)
+	head=$(git -C "$src" rev-parse "base^{commit}")
+	GIT_INDEX_FILE=$idx git -C "$src" read-tree "$head"
+	for c in $(git -C "$src" rev-list --reverse "$part-base..$(end_of "$part")"); do
+		git -C "$src" diff-tree -p --binary --no-commit-id "$c" | GIT_INDEX_FILE=$idx git -C "$src" apply --cached ||
+			{ rm -f "$idx"; die "$part: \"$(git -C "$src" log -1 --format=%s "$c")\" does not apply to the pristine base without the patches before it"; }
+		tree=$(GIT_INDEX_FILE=$idx git -C "$src" write-tree)
+		head=$(git -C "$src" log -1 --format=%B "$c" |
+			GIT_AUTHOR_NAME=$(git -C "$src" log -1 --format=%an "$c") \
+			GIT_AUTHOR_EMAIL=$(git -C "$src" log -1 --format=%ae "$c") \
+			GIT_AUTHOR_DATE=$(git -C "$src" log -1 --format=%aD "$c") \
+			GIT_COMMITTER_NAME=$(git -C "$src" log -1 --format=%cn "$c") \
+			GIT_COMMITTER_EMAIL=$(git -C "$src" log -1 --format=%ce "$c") \
+			GIT_COMMITTER_DATE=$(git -C "$src" log -1 --format=%cD "$c") \
+			git -C "$src" commit-tree "$tree" -p "$head")
+	done
+	rm -f "$idx"
+	git -C "$src" tag -f "$part-alone" "$head" >/dev/null
+	note "$part: replayed on the pristine base alone (tag $part-alone)"
+}
 
 # write RANGE OUT COVER: one mailable series
 write() {
@@ -141,11 +197,11 @@ verify() {
 	stage "git am of $(basename "$out") on the pristine base"
 	base=$(git -C "$src" rev-parse "base^{commit}")
 	worktree_at "$src" "$tree" "$base"
-	# The main series, then each series on top: each gives its tested tree
-	local end part dir
+	# The main series, then each folder's: each gives its tested tree
+	local end part dir alone_commits=()
 	for part in "" "${parts[@]}"; do
 		dir=$out end=$main_end
-		[ -z "$part" ] || dir=$out/$part end=series
+		[ -z "$part" ] || dir=$out/$part end=$(end_of "$part")
 		patches=()
 		for p in "$dir"/0*.patch; do
 			[ "${p##*/}" = 0000-cover-letter.patch ] || patches+=("$p")
@@ -157,6 +213,22 @@ verify() {
 		note "${part:-the main series} applies cleanly and gives the tested tree $(git -C "$tree" rev-parse --short 'HEAD^{tree}')"
 	done
 	mapfile -t commits < <(git -C "$tree" rev-list --reverse "$base..HEAD")
+	# A series of its own applies to the pristine base alone, too
+	for part in "${parts[@]}"; do
+		alone "$part" || continue
+		git -C "$tree" checkout -q -f --detach "$base"
+		patches=()
+		for p in "$out/$part"/0*.patch; do
+			[ "${p##*/}" = 0000-cover-letter.patch ] || patches+=("$p")
+		done
+		git -C "$tree" -c user.name=verify -c user.email=verify@localhost am -q "${patches[@]}" ||
+			die "git am of $part alone on the pristine base failed"
+		[ "$(git -C "$tree" rev-parse 'HEAD^{tree}')" = "$(git -C "$src" rev-parse "$part-alone^{tree}")" ] ||
+			die "git am of $part alone does not give the tree of $part-alone"
+		note "$part applies alone to the pristine base too: $(git -C "$tree" rev-parse --short 'HEAD^{tree}')"
+		mapfile -t -O ${#alone_commits[@]} alone_commits < <(git -C "$tree" rev-list --reverse "$base..HEAD")
+	done
+	git -C "$tree" checkout -q -f --detach "${commits[-1]}"
 
 	# What the series changes, built and checked after every patch: the
 	# folders of its C files (fs/fuse/, fs/proc/ for PROCMAP_QUERY), whole,
@@ -185,7 +257,7 @@ verify() {
 	# Warnings without line numbers, to compare across patches
 	warnings() { { grep -E 'warning:|error:' "$1" || true; } | sed -E 's/:[0-9]+:[0-9]+:/:/; s/:[0-9]+:/:/' | sort -u; }
 	i=0
-	for c in "$base" "${commits[@]}"; do
+	for c in "$base" "${commits[@]}" "${alone_commits[@]}"; do
 		git -C "$tree" checkout -q -f --detach "$c"
 		log=$work/build-$i.log
 		if ! "${mk[@]}" W=1 C=2 "${dirs[@]}" >"$log" 2>&1 || grep -q 'C=2 specified, but' "$log"; then
@@ -201,7 +273,8 @@ verify() {
 				printf '%s\n' "$new" | sed 's/^/    /'
 				die "patch $i adds warnings: $(git -C "$tree" log -1 --format='%s' "$c")"
 			fi
-			note "patch $i builds, no new warning: $(git -C "$tree" log -1 --format='%s' "$c")"
+			note "patch $i builds, no new warning: $(git -C "$tree" log -1 --format='%s' "$c")$(
+				[[ " ${alone_commits[*]} " != *" $c "* ]] || echo " (alone on the pristine base)")"
 		fi
 		i=$((i + 1))
 	done
@@ -280,7 +353,12 @@ verify() {
 
 write "base..$main_end" "$out" "$TOP/patches/linux/cover-letter.txt"
 for part in "${parts[@]}"; do
-	write "$part-base..series" "$out/$part" "$TOP/patches/linux/$part/cover-letter.txt"
+	if alone "$part"; then
+		replay "$part"
+		write "base..$part-alone" "$out/$part" "$TOP/patches/linux/$part/cover-letter.txt"
+	else
+		write "$part-base..$(end_of "$part")" "$out/$part" "$TOP/patches/linux/$part/cover-letter.txt"
+	fi
 done
 out=$(cd "$out" && pwd)
 checkpatch "$out"
