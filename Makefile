@@ -13,7 +13,8 @@
 # testbed/results/2026-12-06-testbed-trust.md, unless said otherwise.
 #
 ## The test command, and the whole story:
-##   make check          build the patched kernel (series + RFC), the base kernel, the tools;
+##   make check          build the patched kernel (series + RFC + PROCMAP_QUERY), the base
+##                       kernel, the tools;
 ##                       boot check-v2 and check-base first, then the patched kernel: our
 ##                       selftests, the kselftest runner (fuse, proc), lsfd, libfuse's,
 ##                       lsof's and fuser's whole suites against base/stock, the RFC's checks;
@@ -29,7 +30,7 @@
 ##                       the upstream suites' results are make check's reference; libfuse's
 ##                       is kept in the cache for the same inputs (REF_CACHE=0: run it again)
 ##                       [4 min; 11 min when libfuse's suite runs]
-##   make check-v2       the series without the RFC: the RFC's tests must fail
+##   make check-v2       the series without the RFC and PROCMAP_QUERY: their tests must fail
 ##   make check-lsfd     util-linux's whole lsfd suite, patched and stock lsfd    [6 min]
 ##   make check-debug    selftests + 60 s stress (STRESS_SECONDS=) on a KASAN, lockdep,
 ##                       PROVE_RCU, kmemleak kernel: no splat, no leak   [16 min, build half cold]
@@ -146,6 +147,7 @@ kernel-base: deps
 	@$(H)/build.sh kernel $(LINUX_BASE) $(OBJ_BASE)
 
 # The main series alone, without the RFC on top (patches/linux/rfc-userns/)
+# and the PROCMAP_QUERY series after it (patches/linux/procmap/)
 kernel-v2: kernel
 	@$(H)/mktree.sh linux $(LINUX) $(LINUX_V2) rfc-userns-base
 	@$(H)/build.sh kernel $(LINUX_V2) $(OBJ_V2)
@@ -211,7 +213,8 @@ check: selftests lsfd libfuse lsof lsof-base psmisc \
 		PSMISC_OBJ=$(PSMISC_OBJ) PSMISC_BASE_OBJ=$(PSMISC_BASE_OBJ) \
 		$(USERNS_TOOLS) testbed/guest/selftests.sh $(FUSE_TESTS) $(BUILD)/vm-check
 
-# The negative control of the RFC: its tests must fail on the series alone
+# The negative control of the RFC and of PROCMAP_QUERY: their tests must
+# fail on the series alone
 check-v2: selftests kernel-v2 lsfd libfuse lsof psmisc
 	@$(H)/check.sh check-v2 $(OBJ_V2)/arch/x86/boot/bzImage $(BUILD)/vm-check-v2 \
 		KERNEL=v2 $(USERNS_TOOLS) testbed/guest/selftests.sh $(FUSE_TESTS) $(BUILD)/vm-check-v2

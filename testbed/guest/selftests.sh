@@ -5,8 +5,9 @@
 #
 # Runs, section by section (CHECKS, a list of section names, runs those
 # alone; the kernel log is always judged):
-#   kselftest-programs  our kselftest programs fuse_fdinfo_test and
-#                       fuse_userns_test, each result imported
+#   kselftest-programs  our kselftest programs fuse_fdinfo_test,
+#                       fuse_userns_test and proc/proc-maps-backing (the
+#                       PROCMAP_QUERY series), each result imported
 #   kselftest   the kselftest collections filesystems/fuse and proc through
 #               run_kselftest.sh (KST: their install folder)
 #   lsfd        the lsfd checks (UL_SRC, UL_OBJ)
@@ -29,9 +30,10 @@
 # the kselftest programs and the lsof and fuser tests fail there (and skip
 # nothing), our libfuse case does not pass (it skips, saying why), and the
 # kernel log and kmemleak stay clean.  KERNEL=v2: the
-# series without the RFC on top (patches/linux/rfc-userns/), where the
-# RFC's tests (fuse_userns_test, and with USERNS_TOOLS, userns-checks.sh)
-# must fail and the rest pass.
+# series without the RFC on top (patches/linux/rfc-userns/) and without
+# the PROCMAP_QUERY series (patches/linux/procmap/), where the RFC's tests
+# (fuse_userns_test, and with USERNS_TOOLS, userns-checks.sh) and
+# proc-maps-backing must fail and the rest pass.
 
 source "$(dirname "$0")/lib.sh"
 selftests=$(cd "${1:?usage: selftests.sh SELFTEST_DIR OUTDIR}" && pwd)
@@ -46,23 +48,24 @@ echo 1 > /proc/sys/kernel/printk_ratelimit 2>/dev/null || true
 
 # --- the kselftest programs -------------------------------------------------
 # kselftest PROG TIMEOUT [VAR=VALUE...] [-- ARG...]: run PROG of the
-# selftests with the variables and arguments (the harness's -t/-T test
+# selftests (a path relative to SELFTEST_DIR for another collection's)
+# with the variables and arguments (the harness's -t/-T test
 # filters), import its results; on the base kernel, state instead that it
 # fails there (every test that holds there too is named) and skips nothing.
 # must_fail PROG: on this kernel, PROG's tests must fail
 must_fail() {
 	case "$kernel" in
 	base) true ;;
-	v2) [ "$1" = fuse_userns_test ] ;;
+	v2) [ "$1" = fuse_userns_test ] || [ "$1" = proc-maps-backing ] ;;
 	*) false ;;
 	esac
 }
 kselftest() {
-	local prog=$1 limit=$2 tap p f s rc vars=()
+	local prog=$1 limit=$2 name=${1##*/} tap p f s rc vars=()
 	shift 2
 	while [ $# -gt 0 ] && [ "$1" != -- ]; do vars+=("$1"); shift; done
 	[ $# -gt 0 ] && shift
-	tap="$outdir/$prog$(printf -- '%s' "$@").tap"
+	tap="$outdir/$name$(printf -- '%s' "$@").tap"
 	echo "# === $prog ${vars[*]} $*"
 	if [ ! -x "$selftests/$prog" ]; then
 		notok "$prog: not built"
@@ -73,7 +76,7 @@ kselftest() {
 	rc=$?
 	cat "$tap"
 	read -r p f s <<<"$(tap_counts "$tap")"
-	if must_fail "$prog"; then
+	if must_fail "$name"; then
 		grep -E '^ok [0-9]+ ' "$tap" | sed "s/^/# holds on the $kernel kernel too: /"
 		[ "$f" -gt 0 ] && [ "$s" = 0 ]
 		result $? "$prog${*:+ $*} fails on the $kernel kernel, as it must: $f of $((p + f + s)) failed, $s skipped"
@@ -102,6 +105,9 @@ if want kselftest-programs; then
 	# The RFC: passthrough for servers in user namespaces (its stress
 	# test for STRESS_SECONDS too)
 	kselftest fuse_userns_test $((${STRESS_SECONDS:-3} * 2 + 600)) FUSE_STRESS_SECONDS="${STRESS_SECONDS:-3}"
+	# The PROCMAP_QUERY series (patches/linux/procmap/), in the proc
+	# collection
+	kselftest ../../proc/proc-maps-backing 120
 fi
 # The collections, as upstream runs them (our programs among them)
 if [ -n "${KST:-}" ] && want kselftest; then
@@ -109,9 +115,9 @@ if [ -n "${KST:-}" ] && want kselftest; then
 	# ... and ours pass there, as they do above (a runner's environment
 	# differs: its open fds, its timeouts, its folder)
 	if [ "$kernel" = patched ]; then
-		ours=$(grep -c '^PASS filesystems/fuse:fuse_\(fdinfo_test\|fdinfo_stress\|userns_test\)$' "$outdir/kselftest.results")
-		[ "$ours" = 3 ]
-		result $? "run_kselftest.sh: fuse_fdinfo_test, fuse_fdinfo_stress and fuse_userns_test pass ($ours of 3)"
+		ours=$(grep -c '^PASS \(filesystems/fuse:fuse_\(fdinfo_test\|fdinfo_stress\|userns_test\)\|proc:proc-maps-backing\)$' "$outdir/kselftest.results")
+		[ "$ours" = 4 ]
+		result $? "run_kselftest.sh: fuse_fdinfo_test, fuse_fdinfo_stress, fuse_userns_test and proc-maps-backing pass ($ours of 4)"
 	fi
 fi
 

@@ -124,8 +124,9 @@ selftests() {
 		grep -q "^$c:" "$out/kselftest-list.txt" ||
 			{ grep -E 'error' "$BUILD/kselftest-build.log" | head -20 || true; die "kselftest $c was not built, see $BUILD/kselftest-build.log"; }
 	done
-	for c in fuse_fdinfo_test fuse_fdinfo_stress fuse_userns_test; do
-		[ -x "$out/filesystems/fuse/$c" ] || die "kselftest $c was not built, see $BUILD/kselftest-build.log"
+	for c in filesystems/fuse/fuse_fdinfo_test filesystems/fuse/fuse_fdinfo_stress \
+		filesystems/fuse/fuse_userns_test proc/proc-maps-backing; do
+		[ -x "$out/$c" ] || die "kselftest $c was not built, see $BUILD/kselftest-build.log"
 	done
 	note "built: $(grep -c . "$out/kselftest-list.txt") programs, $(cd "$out/filesystems/fuse" && printf '%s ' fuse_*test)"
 }

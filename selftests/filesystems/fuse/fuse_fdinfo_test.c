@@ -16,7 +16,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/btrfs.h>
-#include <linux/fs.h>
 #include <linux/fuse.h>
 #include <pthread.h>
 #include <sched.h>
@@ -27,7 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -1600,130 +1598,6 @@ TEST_F(fdinfo, abort_closes_ids)
 	EXPECT_EQ(backing_close(&self->srv, id[0]), -ENOENT);
 	make_lower(_metadata, self, "late", lower, sizeof(lower));
 	EXPECT_EQ(backing_open(&self->srv, lower), -ENODEV);
-}
-
-/*
- * The backing file of the mapping at @addr, as PROCMAP_QUERY with
- * PROCMAP_QUERY_BACKING_FILE on /proc/self/maps returns it to a caller
- * whose struct procmap_query is @qsize bytes: "MM:mm ino path" in @val, ""
- * if the mapping maps no backing file.  Returns 0 or the negative errno of
- * the query.
- */
-static int query_backing_file(void *addr, size_t qsize, char *val, size_t size)
-{
-	char name[PATH_MAX];
-	struct procmap_query q = {
-		.size = qsize,
-		.query_flags = PROCMAP_QUERY_BACKING_FILE,
-		.query_addr = (unsigned long)addr,
-		.backing_name_size = sizeof(name),
-		.backing_name_addr = (unsigned long)name,
-	};
-	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC), err;
-
-	if (fd < 0)
-		return -errno;
-	err = ioctl(fd, PROCMAP_QUERY, &q) ? -errno : 0;
-	close(fd);
-	if (err)
-		return err;
-	*val = '\0';
-	if (q.backing_inode)
-		snprintf(val, size, "%02x:%02x %llu %s", q.backing_dev_major,
-			 q.backing_dev_minor, (unsigned long long)q.backing_inode,
-			 q.backing_name_size ? name : "(no name)");
-	return 0;
-}
-
-/*
- * A mapping maps the backing file itself and outlives the fd it was made
- * from: after close() and BACKING_CLOSE it alone pins the lower
- * filesystem.  PROCMAP_QUERY names the backing file (maps keeps the FUSE
- * file), to privileged callers only, until munmap() frees the filesystem.
- */
-TEST_F(fdinfo, mmap_after_close)
-{
-	char pinned[256], lower[PATH_MAX], path[PATH_MAX], want[PATH_MAX + 64];
-	char val[PATH_MAX + 64];
-	struct procmap_query q;
-	struct stat st;
-	int fd, id, status;
-	void *map, *plain;
-	pid_t pid;
-
-	make_pinned(_metadata, self, "pinned", pinned, sizeof(pinned),
-		    lower, sizeof(lower));
-	ASSERT_EQ(stat(lower, &st), 0);
-	id = backing_open(&self->srv, lower);
-	ASSERT_GT(id, 0);
-	add_file(&self->srv, "mapped", id, 0);
-	snprintf(path, sizeof(path), "%s/mapped", self->mnt);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	ASSERT_GE(fd, 0);
-	map = mmap(NULL, CONTENT_LEN, PROT_READ, MAP_SHARED, fd, 0);
-	ASSERT_NE(map, MAP_FAILED);
-	ASSERT_EQ(close(fd), 0);
-	ASSERT_EQ(backing_close(&self->srv, id), 0);
-	ASSERT_EQ(memcmp(map, CONTENT, CONTENT_LEN), 0);
-
-	/* No fd and no id left: the mapping alone holds the backing file */
-	EXPECT_EQ(umount2(pinned, 0), -1);
-	EXPECT_EQ(errno, EBUSY);
-
-	snprintf(want, sizeof(want), "%02x:%02x %llu %s", major(st.st_dev),
-		 minor(st.st_dev), (unsigned long long)st.st_ino, lower);
-	EXPECT_EQ(query_backing_file(map, sizeof(struct procmap_query), val,
-				     sizeof(val)), 0);
-	EXPECT_STREQ(val, want);
-	TH_LOG("PROCMAP_QUERY of the mapping after close: backing file %s", val);
-	/* A caller whose struct has no room for the answer is refused */
-	EXPECT_EQ(query_backing_file(map, offsetof(struct procmap_query, backing_inode),
-				     val, sizeof(val)), -EINVAL);
-
-	/*
-	 * A binary built before the struct grew has its first size in the
-	 * command number too: still answered
-	 */
-	fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-	ASSERT_GE(fd, 0);
-	memset(&q, 0, sizeof(q));
-	q.size = offsetof(struct procmap_query, backing_inode);
-	q.query_addr = (unsigned long)map;
-	EXPECT_EQ(ioctl(fd, _IOC(_IOC_READ | _IOC_WRITE, PROCFS_IOCTL_MAGIC,
-				 _IOC_NR(PROCMAP_QUERY), q.size), &q), 0)
-		TH_LOG("PROCMAP_QUERY with the first size: %s", strerror(errno));
-	EXPECT_EQ(q.vma_start, (unsigned long)map);
-	close(fd);
-
-	/* An unprivileged caller is refused; maps is unchanged for it */
-	pid = fork();
-	ASSERT_GE(pid, 0);
-	if (pid == 0) {
-		if (setresgid(NOBODY, NOBODY, NOBODY) ||
-		    setresuid(NOBODY, NOBODY, NOBODY))
-			_exit(10);
-		if (!strstr(read_all("/proc/self/maps") ?: "", path))
-			_exit(11);
-		_exit(query_backing_file(map, sizeof(struct procmap_query), val,
-					 sizeof(val)) == -EPERM ? 0 : 12);
-	}
-	ASSERT_EQ(waitpid(pid, &status, 0), pid);
-	EXPECT_EQ(status, 0)
-		TH_LOG("unprivileged reader: exit %d", WEXITSTATUS(status));
-
-	/* A mapping of a file of no stacking filesystem has no backing file */
-	fd = open(lower, O_RDONLY | O_CLOEXEC);
-	ASSERT_GE(fd, 0);
-	plain = mmap(NULL, CONTENT_LEN, PROT_READ, MAP_SHARED, fd, 0);
-	ASSERT_NE(plain, MAP_FAILED);
-	close(fd);
-	EXPECT_EQ(query_backing_file(plain, sizeof(struct procmap_query), val,
-				     sizeof(val)), 0);
-	EXPECT_STREQ(val, "");
-	ASSERT_EQ(munmap(plain, CONTENT_LEN), 0);
-
-	ASSERT_EQ(munmap(map, CONTENT_LEN), 0);
-	EXPECT_EQ(umount_when_free(pinned), 0);
 }
 
 /*
