@@ -83,35 +83,44 @@ def compare(what, key, base_key, fmt, base_label, goal, limit, note=""):
         verdict(r, limit) if limit else "")
 
 
-# 1. /dev/fuse listing against io_uring's fixed files
+# 1. /dev/fuse listing against io_uring's fixed files, per entry listed:
+# past its bound (65536 ids) the kernel counts the other ids without
+# listing them, while io_uring lists all N; a whole-read ratio would then
+# compare unlike things.  Per boot: (FUSE ns / entries it listed) over
+# (io_uring ns / entries it listed).
 dat = []
 for n in (1000, 10000, 100000):
     key, ukey = ("list_fuse_ns", n), ("list_uring_ns", n)
-    rs = ratios(key, ukey)
-    if not rs:
+    lkey, ukey_l, ckey = ("list_fuse_listed", n), ("list_uring_listed", n), ("list_fuse_unlisted", n)
+    bs = [b for b in patched if all(k in b for k in (key, ukey, lkey, ukey_l))]
+    if not bs:
         continue
-    f = med([b[key] for b in patched if key in b])
-    u = med([b[ukey] for b in patched if ukey in b])
+    rs = [(b[key] / b[lkey]) / (b[ukey] / b[ukey_l]) for b in bs]
+    f = med([b[key] / b[lkey] for b in bs])
+    u = med([b[ukey] / b[ukey_l] for b in bs])
+    lf, lu = med([b[lkey] for b in bs]), med([b[ukey_l] for b in bs])
+    counted = med([b.get(ckey, 0) for b in bs])
     dat.append((n, f, u))
-    reps = patched[0].get(("list_reps", n), 0)
-    row("1. /dev/fuse fdinfo, %d ids: full read (per entry)" % n,
-        "%s (%.0f ns)" % (us(f), f / n),
-        "io_uring, %d fixed files: %s (%.0f ns)" % (n, us(u), u / n),
-        "%.2f" % med(rs), spread(rs) + "; each a median of %d alternating reads" % reps,
-        "per entry no slower",
-        "met" if med(rs) <= 1.0 else
-        "within the noise" if med(rs) <= 1.0 + max(rs) - min(rs) else "not met")
+    reps = bs[0].get(("list_reps", n), 0)
+    r = med(rs)
+    row("1. /dev/fuse fdinfo, %d ids: full read, per entry listed" % n,
+        "%.0f ns (%s for %d listed%s)" % (f, us(med([b[key] for b in bs])), lf,
+                                          ", %d counted" % counted if counted else ""),
+        "io_uring, %d fixed files: %.0f ns (%s for %d listed)" % (
+            n, u, us(med([b[ukey] for b in bs])), lu),
+        "%.2f" % r, spread(rs) + "; each a median of %d alternating reads" % reps,
+        "within 1.20x", verdict(r, 1.20))
 with open(os.path.join(out, "list.dat"), "w") as d:
     for n, f, u in dat:
-        d.write("%d %f %f\n" % (n, f / 1e3, u / 1e3))
+        d.write("%d %f %f\n" % (n, f, u))
 with open(os.path.join(out, "list.gp"), "w") as g:
     g.write("""set terminal png size 800,500 noenhanced
 set output '%s/list.png'
 set logscale xy
 set xrange [500:200000]
 set xlabel 'registered backing ids / fixed files (N)'
-set ylabel 'time per full fdinfo read (us), median over boots'
-set title 'fdinfo listing: FUSE /dev/fuse against io_uring fixed files'
+set ylabel 'ns per entry listed (full read / entries), median over boots'
+set title 'fdinfo listing: FUSE /dev/fuse (65536 listed past 65536, the rest counted) against io_uring fixed files (all listed)'
 set key top left
 set grid
 plot '%s/list.dat' using 1:2 with linespoints title '/dev/fuse (this series)', \\
