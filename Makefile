@@ -8,9 +8,9 @@
 #
 # The lines starting with "## " are what make help prints: the one place
 # that says what each target does and what it costs: the step times of the
-# clean-clone .ci/run of 2026-12-06 (2 cores, QEMU under TCG, downloads and
-# the plain kernels in ccache, the v2 and debug kernels not), in
-# testbed/results/2026-12-06-testbed-trust.md, unless said otherwise.
+# clean-clone .ci/run of 2026-12-07 07:08 (2 cores, QEMU under TCG, downloads
+# and the plain kernels in ccache, the v2 and debug kernels not), in
+# testbed/results/2026-12-07-testbed-libfuse.md, unless said otherwise.
 #
 ## The test command, and the whole story:
 ##   make check          build the patched kernel (series + RFC + PROCMAP_QUERY), the base
@@ -18,7 +18,8 @@
 ##                       boot check-v2 and check-base first, then the patched kernel: our
 ##                       selftests, the kselftest runner (fuse, proc), lsfd, libfuse's,
 ##                       lsof's and fuser's whole suites against base/stock, the RFC's checks;
-##                       checkpatch --strict    [17 min, the v2 kernel built cold in it]
+##                       checkpatch --strict    [31 min: the v2 kernel built cold (7 min)
+##                       and libfuse's suite run on the base kernel (10 min) in it]
 ##   make check CHECKS="lsfd libfuse"   those guest sections alone, no check-v2 or
 ##                       checkpatch first; check-base only for kselftest and libfuse
 ##                       (kselftest-programs kselftest lsfd libfuse lsof fuser userns)
@@ -29,14 +30,15 @@
 ##   make check-base     the same on the unpatched base kernel: our checks must fail there;
 ##                       the upstream suites' results are make check's reference; libfuse's
 ##                       is kept in the cache for the same inputs (REF_CACHE=0: run it again)
-##                       [4 min; 11 min when libfuse's suite runs]
+##                       [4 min; 11 min when libfuse's suite runs (guest 595 s)]
 ##   make check-v2       the series without the RFC and PROCMAP_QUERY: their tests must fail
 ##   make check-lsfd     util-linux's whole lsfd suite, patched and stock lsfd    [6 min]
 ##   make check-debug    selftests + 60 s stress (STRESS_SECONDS=) on a KASAN, lockdep,
-##                       PROVE_RCU, kmemleak kernel: no splat, no leak   [16 min, build half cold]
-##   make check-debug-base   its control on a debug base kernel           [16 min, build cold]
+##                       PROVE_RCU, kmemleak kernel: no splat, no leak
+##                       [15 min, 6 of them a debug build half cold]
+##   make check-debug-base   its control on a debug base kernel  [17 min, 5 of them its build]
 ##   make series         the mailable series in out/series: git am on the pristine base,
-##                       every patch built with W=1 and sparse, checkpatch     [3 min]
+##                       every patch built with W=1 and sparse, checkpatch  [3-7 min]
 ##
 ## The test bed's own checks (seconds, no kernel build):
 ##   make lint           shellcheck of every script                               [3 s]
