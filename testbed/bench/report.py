@@ -110,6 +110,17 @@ for n in (1000, 10000, 100000):
             n, u, us(med([b[ukey] for b in bs])), lu),
         "%.2f" % r, spread(rs) + "; each a median of %d alternating reads" % reps,
         "within 1.20x", verdict(r, 1.20))
+    # the same per byte: a FUSE line carries the id, device, inode and
+    # mount id besides the path, io_uring's the slot and the path
+    bkey, ubkey = ("list_fuse_bytes", n), ("list_uring_bytes", n)
+    bb = [b for b in bs if bkey in b and ubkey in b]
+    if bb:
+        rb = [(b[key] / b[bkey]) / (b[ukey] / b[ubkey]) for b in bb]
+        row("1. the same, per byte read (the lines differ in length)",
+            "%.0f ns (%d bytes)" % (med([b[key] / b[bkey] for b in bb]), med([b[bkey] for b in bb])),
+            "io_uring: %.0f ns (%d bytes)" % (med([b[ukey] / b[ubkey] for b in bb]),
+                                             med([b[ubkey] for b in bb])),
+            "%.2f" % med(rb), spread(rb), "", "")
 with open(os.path.join(out, "list.dat"), "w") as d:
     for n, f, u in dat:
         d.write("%d %f %f\n" % (n, f, u))
