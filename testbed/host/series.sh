@@ -57,6 +57,15 @@ done
 main_end=series
 [ ${#parts[@]} = 0 ] || main_end=${parts[0]}-base
 
+# patches_in DIR: the patches of a folder of out/series, in order, without
+# its cover letter
+patches_in() {
+	local p
+	for p in "$1"/0*.patch; do
+		[ "${p##*/}" = 0000-cover-letter.patch ] || echo "$p"
+	done
+}
+
 # end_of PART: the tag of SRC where the commits of PART end
 end_of() {
 	local k
@@ -202,10 +211,7 @@ verify() {
 	for part in "" "${parts[@]}"; do
 		dir=$out end=$main_end
 		[ -z "$part" ] || dir=$out/$part end=$(end_of "$part")
-		patches=()
-		for p in "$dir"/0*.patch; do
-			[ "${p##*/}" = 0000-cover-letter.patch ] || patches+=("$p")
-		done
+		mapfile -t patches < <(patches_in "$dir")
 		git -C "$tree" -c user.name=verify -c user.email=verify@localhost am -q "${patches[@]}" ||
 			die "git am of ${part:-the series} failed"
 		[ "$(git -C "$tree" rev-parse 'HEAD^{tree}')" = "$(git -C "$src" rev-parse "$end^{tree}")" ] ||
@@ -217,10 +223,7 @@ verify() {
 	for part in "${parts[@]}"; do
 		alone "$part" || continue
 		git -C "$tree" checkout -q -f --detach "$base"
-		patches=()
-		for p in "$out/$part"/0*.patch; do
-			[ "${p##*/}" = 0000-cover-letter.patch ] || patches+=("$p")
-		done
+		mapfile -t patches < <(patches_in "$out/$part")
 		git -C "$tree" -c user.name=verify -c user.email=verify@localhost am -q "${patches[@]}" ||
 			die "git am of $part alone on the pristine base failed"
 		[ "$(git -C "$tree" rev-parse 'HEAD^{tree}')" = "$(git -C "$src" rev-parse "$part-alone^{tree}")" ] ||
