@@ -94,11 +94,11 @@ static bool parse_backing(const char *value, struct fuse_backing_line *b)
 
 static void list_append(struct ul_buffer *list, const char *id, const char *str)
 {
-	if ((!ul_buffer_is_empty(list) && ul_buffer_append_data(list, "\n", 1))
-	    || ul_buffer_append_string(list, id)
-	    || ul_buffer_append_data(list, ",", 1)
-	    || ul_buffer_append_string(list, str))
-		err(EXIT_FAILURE, _("failed to add output data"));
+	if (!ul_buffer_is_empty(list))
+		ul_buffer_xappend_char(list, '\n');
+	ul_buffer_xappend_string(list, id);
+	ul_buffer_xappend_char(list, ',');
+	ul_buffer_xappend_string(list, str);
 }
 
 /*
@@ -265,19 +265,17 @@ void fuse_attach_xinfo(struct fuse_data *data)
 	add_endpoint(&data->endpoint, ipc);
 }
 
-static inline char *fuse_xstrendpoint(struct file *file)
+static inline void fuse_xbufendpoint(struct file *file, struct ul_buffer *ul_buf)
 {
-	char *str = NULL;
-
-	xasprintf(&str, "%d,%s,%d",
-		  file->proc->pid, file->proc->command, file->association);
-	return str;
+	ul_buffer_xappendf(ul_buf, "%d,%s,%d",
+			   file->proc->pid, file->proc->command, file->association);
 }
 
 /* A FUSE file lists the /dev/fuse files of its connection, and vice versa */
 static bool fill_endpoints(struct fuse_data *data, char **str)
 {
 	struct list_head *e;
+	struct ul_buffer ul_buf = UL_INIT_BUFFER;
 
 	if (!data->endpoint.ipc)
 		return false;
@@ -285,16 +283,14 @@ static bool fill_endpoints(struct fuse_data *data, char **str)
 	foreach_endpoint(e, data->endpoint) {
 		struct fuse_data *other = list_entry(e, struct fuse_data,
 						     endpoint.endpoints);
-		char *estr;
 
 		if (other == data || other->is_dev == data->is_dev)
 			continue;
-		if (*str)
-			xstrputc(str, '\n');
-		estr = fuse_xstrendpoint(other->file);
-		xstrappend(str, estr);
-		free(estr);
+		if (!ul_buffer_is_empty(&ul_buf))
+			ul_buffer_xappend_char(&ul_buf, '\n');
+		fuse_xbufendpoint(other->file, &ul_buf);
 	}
+	*str = ul_buffer_steal_string(&ul_buf);
 	return *str != NULL;
 }
 
@@ -336,21 +332,22 @@ static const struct {
 /* "name,name,...", bits without a name last, in hex */
 static bool fill_open_flags(uint32_t flags, char **str)
 {
-	size_t i;
+	struct ul_buffer ul_buf = UL_INIT_BUFFER;
 
-	for (i = 0; i < ARRAY_SIZE(fuse_open_flags); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(fuse_open_flags); i++) {
 		if (!(flags & fuse_open_flags[i].flag))
 			continue;
-		if (*str)
-			xstrputc(str, ',');
-		xstrappend(str, fuse_open_flags[i].name);
+		if (!ul_buffer_is_empty(&ul_buf))
+			ul_buffer_xappend_char(&ul_buf, ',');
+		ul_buffer_xappend_string(&ul_buf, fuse_open_flags[i].name);
 		flags &= ~fuse_open_flags[i].flag;
 	}
 	if (flags) {
-		if (*str)
-			xstrputc(str, ',');
-		xstrfappend(str, "0x%x", flags);
+		if (!ul_buffer_is_empty(&ul_buf))
+			ul_buffer_xappend_char(&ul_buf, ',');
+		ul_buffer_xappendf(&ul_buf, "0x%x", flags);
 	}
+	*str = ul_buffer_steal_string(&ul_buf);
 	return *str != NULL;
 }
 

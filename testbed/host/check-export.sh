@@ -15,6 +15,8 @@ source "$(dirname "$0")/lib.sh"
 mapfile -t projects < <(if [ $# -gt 0 ]; then printf '%s\n' "$@"; else
 	find "$TOP/patches" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | sort; fi)
 copy=$BUILD/check-export
+# (the copy is a repository of its own: it takes the snapshots from here)
+export FUSEVIS_UPSTREAM=$UPSTREAM
 rm -rf "$copy"
 mkdir -p "$copy"
 (cd "$TOP" && git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t "$copy")

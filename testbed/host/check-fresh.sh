@@ -7,14 +7,16 @@
 # the machine is: with an empty cache folder (no downloads, no private apt
 # state, no version records) and an empty build folder in WORKDIR,
 #  1. make deps's first step fetches only the VM runner (virtme-ng);
-#  2. the first make command imports a tree (libfuse, the smallest) once,
-#     under its real version;
+#  2. the first make command imports a tree (libfuse, the smallest; a
+#     snapshot, from the shared folder, checked by its sha256) once, under
+#     its real version;
 #  3. the next make command imports nothing and finds the same tree and a
 #     working base worktree;
 #  4. when the pin moves (testbed/sources.pin: here a copy, with a version of
 #     the same file renamed), the tree is imported once more and its base
 #     worktree is made anew, not left dangling.
-# The kernel and util-linux trees take the same path with bigger tarballs.
+# The kernel tree takes the same path from Debian's archive, with a bigger
+# tarball; util-linux, lsof and psmisc that of libfuse.
 
 source "$(dirname "$0")/lib.sh"
 
@@ -42,7 +44,8 @@ start=$(date +%s)
 check "make deps records the VM runner and nothing else" $?
 
 mktree "$work/2-first.log"
-version=$(sed -n 's/^SRC_VERSION=//p' "$DL/libfuse.source")
+# (libfuse is a snapshot of upstream's tree: its version is the pinned commit)
+version=$(pin libfuse | cut -d' ' -f1)
 [ -n "$version" ] && [ "$(imports "$work/2-first.log")" = 1 ] &&
 	git -C "$tree" rev-parse -q --verify "refs/tags/base-$version" >/dev/null
 check "the first make command imports libfuse once, as base-$version" $?
@@ -54,15 +57,8 @@ check "the next make command imports nothing and finds the same tree" $?
 [ "$(git -C "$base_tree" rev-parse HEAD)" = "$(git -C "$tree" rev-parse "base-$version^{commit}")" ]
 check "the base worktree is at the base commit" $?
 
-# The pin moves (the same file under a new version), and so does the
-# record of what was fetched for it
-read -r _ sha file <<<"$(pin libfuse)"
-sed -i "s/^libfuse .*/libfuse $version+fresh1 $sha $file/" "$PINS"
-{
-	grep -vE '^SRC_(VERSION|PIN)=' "$DL/libfuse.source"
-	printf 'SRC_VERSION=%q\nSRC_PIN=%q\n' "$version+fresh1" "$version+fresh1 $sha $file"
-} >"$work/libfuse.source"
-mv "$work/libfuse.source" "$DL/libfuse.source"
+# The pin moves (the same file under a new version)
+sed -i "s/^\(libfuse  *\)$version /\1$version+fresh1 /" "$PINS"
 mktree "$work/4-moved.log"
 [ "$(imports "$work/4-moved.log")" = 1 ] &&
 	[ "$(git -C "$base_tree" rev-parse HEAD)" = "$(git -C "$tree" rev-parse "base-$version+fresh1^{commit}")" ] &&

@@ -16,6 +16,10 @@
 # With --update (make sources), the newest version of each NAME's series
 # that Debian serves is fetched instead, and its pin rewritten: commit
 # testbed/sources.pin to move the test bed to it.
+# A snapshot of upstream's development tree (kind "snapshot") is never
+# downloaded: it is checked in the shared folder $UPSTREAM against the
+# sha256 pinned for it, and --update leaves its pin as it is (it moves by
+# hand, when a new snapshot is placed there: see testbed/sources.pin).
 # Default NAMEs: every project of testbed/projects.conf.
 
 source "$(dirname "$0")/lib.sh"
@@ -25,6 +29,25 @@ if [ "${1:-}" = --update ]; then
 	update=1
 	shift
 fi
+
+want=("$@")
+[ ${#want[@]} -gt 0 ] || mapfile -t want < <(awk '!/^#/ && NF { print $1 }' "$TOP/testbed/projects.conf")
+# The snapshots first: no archive, no apt
+debian=()
+for name in "${want[@]}"; do
+	if [ "$(source_kind "$name")" != snapshot ]; then
+		debian+=("$name")
+	elif [ -n "$update" ]; then
+		stage "$name: snapshot of upstream's development tree, pinned by hand: left as it is"
+	else
+		snapshot "$name"
+		stage "$name: snapshot of upstream commit $SRC_VERSION ($SRC_DATE), as pinned"
+		note "$name: $SRC_FILE (sha256 as pinned; nothing downloaded)"
+	fi
+done
+[ ${#debian[@]} -gt 0 ] || exit 0
+want=("${debian[@]}")
+
 MIRROR=$(debian_mirror) || exit 1
 APTDIR=$CACHE/apt
 mkdir -p "$APTDIR/etc" "$APTDIR/state/lists/partial" \
@@ -41,9 +64,6 @@ APT_OPTS=(-o "Dir::Etc::SourceList=$APTDIR/etc/sources.list"
 	  -o "Dir::Cache=$APTDIR/cache"
 	  -o "Debug::NoLocking=1"
 	  -o "APT::Sandbox::User=root")
-
-want=("$@")
-[ ${#want[@]} -gt 0 ] || mapfile -t want < <(awk '!/^#/ && NF { print $1 }' "$TOP/testbed/projects.conf")
 
 # Refresh the private index at most once an hour.
 stamp=$APTDIR/state/updated

@@ -20,6 +20,21 @@ DL=$CACHE/dl
 # The exact version and sha256 of every upstream source (make sources moves them)
 PINS=${FUSEVIS_PINS:-$TOP/testbed/sources.pin}
 
+# The shared folder of upstream's development snapshots (kind "snapshot" in
+# testbed/projects.conf): FUSEVIS_UPSTREAM, or "shared/upstream" beside the
+# repository (the parent folder of its main checkout, for a git worktree as
+# for the main one; the checkout's own parent outside git)
+upstream_dir() {
+	local repo
+	if repo=$(git -C "$TOP" rev-parse --path-format=absolute --git-common-dir 2>/dev/null); then
+		repo=$(dirname "$repo")
+	else
+		repo=$TOP
+	fi
+	echo "$(dirname "$repo")/shared/upstream"
+}
+UPSTREAM=${FUSEVIS_UPSTREAM:-$(upstream_dir)}
+
 # The Debian suite that carries the series of testbed/projects.conf.
 # Override with FUSEVIS_SUITE if the archive moves on.
 # shellcheck disable=SC2034 # (used by fetch-sources.sh)
@@ -48,20 +63,55 @@ debian_mirror() {
 
 # pin NAME: "VERSION SHA256 FILE" of NAME in $PINS (what the test bed
 # builds: the version of the Debian package, the sha256 and name of the
-# file downloaded from the archive)
+# file downloaded from the archive; for a snapshot, upstream's commit, the
+# sha256 and name of the tarball in $UPSTREAM)
 pin() {
 	awk -v n="$1" '!/^#/ && $1 == n { print $2, $3, $4; found = 1 }
 		END { exit !found }' "$PINS" ||
-		die "$1 has no pin in ${PINS#"$TOP/"}: run 'make sources' to pin what Debian serves"
+		die "$1 has no pin in ${PINS#"$TOP/"}: run 'make sources' to pin what Debian serves (a snapshot is pinned by hand)"
+}
+
+# source_kind NAME: deb, orig or snapshot (testbed/projects.conf)
+source_kind() {
+	local package
+	package=$(project_row "$1" | cut -d' ' -f1) || die "$1 is not in testbed/projects.conf"
+	echo "${package#*:}"
+}
+
+# snapshot NAME: check the snapshot pinned for NAME in $UPSTREAM (never
+# downloaded) against its sha256, and set SRC_VERSION (upstream's commit),
+# SRC_PACKAGE, SRC_FILE, SRC_PIN and SRC_DATE (the commit's date) as
+# upstream_source does; dies, saying why, when the file is missing or not
+# the one pinned
+snapshot() {
+	local pinned commit sha file got
+	pinned=$(pin "$1") || exit 1
+	read -r commit sha file <<<"$pinned"
+	[ -d "$UPSTREAM" ] ||
+		die "$1: no folder of upstream snapshots $UPSTREAM (FUSEVIS_UPSTREAM names another): $file, pinned in ${PINS#"$TOP/"}, is taken from there and never downloaded"
+	[ -f "$UPSTREAM/$file" ] ||
+		die "$1: $file, pinned in ${PINS#"$TOP/"}, is missing from $UPSTREAM (FUSEVIS_UPSTREAM names another folder): it is never downloaded, place it there"
+	got=$(sha256sum "$UPSTREAM/$file" | cut -d' ' -f1)
+	[ "$got" = "$sha" ] ||
+		die "$1: $UPSTREAM/$file has sha256 $got, not $sha as pinned in ${PINS#"$TOP/"}: not the snapshot of upstream commit $commit"
+	# shellcheck disable=SC2034 # (the results, for the caller)
+	SRC_VERSION=$commit SRC_PACKAGE=$(project_row "$1" | cut -d' ' -f1) SRC_FILE=$UPSTREAM/$file \
+		SRC_PIN="$commit $sha $file" SRC_DATE=$(awk -v n="$1" '!/^#/ && $1 == n { print $5 }' "$PINS")
+	SRC_PACKAGE=${SRC_PACKAGE%:*}
 }
 
 # upstream_source NAME: set SRC_VERSION, SRC_PACKAGE and SRC_FILE (the
 # tarball or .deb) of NAME, at its pinned version.  The first call on a
 # machine fetches it from Debian's archive and checks its sha256; later
-# ones read the record fetch-sources.sh wrote, while it names the pin.
+# ones read the record fetch-sources.sh wrote, while it names the pin.  A
+# snapshot is checked against its sha256 at every call, in $UPSTREAM.
 upstream_source() {
 	local rec=$DL/$1.source want
 	want=$(pin "$1") || exit 1
+	if [ "$(source_kind "$1")" = snapshot ]; then
+		snapshot "$1"
+		return
+	fi
 	# shellcheck disable=SC2034 # (the results, for the caller)
 	SRC_VERSION='' SRC_PACKAGE='' SRC_FILE='' SRC_PIN=''
 	# shellcheck disable=SC1090

@@ -4,7 +4,8 @@
 # mktree.sh PROJECT DIR [BASE_DIR [REF]]
 #
 # Make DIR a git tree of PROJECT (a project of testbed/projects.conf): a commit
-# "base" holding the pristine upstream source, then one commit per entry of
+# "base" holding the pristine upstream source (Debian's, or the snapshot of
+# upstream's development tree pinned in testbed/sources.pin), then one commit per entry of
 # patches/PROJECT/series.  Each series entry names a patch (changes to files
 # upstream owns, and to our own files after the commit that adds them) and
 # the files of ours that it adds.  Our files live in this repository at
@@ -40,10 +41,19 @@ label=$project
 [ "$project" != linux ] || label=Linux
 what="$label ${version%-*} (Debian $SRC_PACKAGE $version)"
 case "$tarball" in *.orig.tar.*) what="${what%)} .orig)" ;; esac
+origin="Imported from Debian's archive by testbed/host/mktree.sh."
+if [ "$(source_kind "$project")" = snapshot ]; then
+	what="$label $version (upstream master of $SRC_DATE)"
+	origin="The snapshot $(basename "$tarball") of upstream's development tree,
+commit $version of $SRC_DATE, as it is; imported by
+testbed/host/mktree.sh."
+fi
 
 export GIT_AUTHOR_NAME="fuse-visibility" GIT_AUTHOR_EMAIL="fuse-visibility@localhost"
 export GIT_COMMITTER_NAME="$GIT_AUTHOR_NAME" GIT_COMMITTER_EMAIL="$GIT_AUTHOR_EMAIL"
 export GIT_AUTHOR_DATE="2026-01-01T00:00:00Z" GIT_COMMITTER_DATE="2026-01-01T00:00:00Z"
+# (a snapshot's base commit carries the date of upstream's commit)
+[ -z "${SRC_DATE:-}" ] || export GIT_AUTHOR_DATE="${SRC_DATE}T00:00:00Z" GIT_COMMITTER_DATE="${SRC_DATE}T00:00:00Z"
 
 # --- the base commit -------------------------------------------------------
 if ! git -C "$dir" rev-parse -q --verify "refs/tags/base-$version" >/dev/null 2>&1; then
@@ -62,7 +72,7 @@ if ! git -C "$dir" rev-parse -q --verify "refs/tags/base-$version" >/dev/null 2>
 	git -C "$dir" config gc.auto 0
 	# The Debian kernel tarball's .gitignore ends in "/*": add with -f.
 	git -C "$dir" add -f -A .
-	git -C "$dir" commit -q -m "$what" -m "Imported from Debian's archive by testbed/host/mktree.sh."
+	git -C "$dir" commit -q -m "$what" -m "$origin"
 	git -C "$dir" tag "base-$version"
 	git -C "$dir" tag -f base >/dev/null
 fi
