@@ -12,14 +12,21 @@
 #                                          OBJ, installed in OUT (run_kselftest.sh)
 #   build.sh lsfd SRC OBJ UAPI             lsfd and util-linux's test helpers (meson)
 #   build.sh libfuse SRC OBJ UAPI          libfuse, passthrough_hp, fusermount3, tests
-#   build.sh lsof SRC OBJ UAPI             lsof and its tests' helper programs (autotools)
-#   build.sh psmisc SRC OBJ UAPI           fuser and its tests' helper programs (autotools;
-#                                          the stock tree has no FUSE helper)
+#                                          (meson; with FUSE over io_uring, for
+#                                          run-tests.py --io-uring)
+#   build.sh lsof SRC OBJ UAPI             lsof and its tests' helper programs
+#                                          (autoreconf -vif, configure)
+#   build.sh psmisc SRC OBJ UAPI           fuser and its tests' helper programs
+#                                          (./autogen.sh, configure; the stock tree
+#                                          has no FUSE helper)
 #   build.sh sparse                        sparse from Debian's newest source (the
 #                                          kernel rejects Debian 12's 0.6.4); prints its path
 #
 # UAPI is the patched kernel's "make headers" output: Debian 12's
 # linux-libc-dev has no FUSE passthrough in <linux/fuse.h>.
+# The userspace SRCs are snapshots of upstream's development trees (git
+# trees, not release tarballs: nothing generated is in them), configured
+# the way upstream's own CI does it.
 
 source "$(dirname "$0")/lib.sh"
 
@@ -151,7 +158,8 @@ meson_build() {
 		echo "$want" >"$obj/.setup-args"
 	fi
 	stage "$name: building ${targets[*]:-everything}"
-	ninja -C "$obj" "${targets[@]}" >"$BUILD/$name-build.log" 2>&1 ||
+	# (ninja's default is two jobs more than cores: JOBS, as make's -j)
+	ninja -C "$obj" -j"${JOBS:-$(nproc)}" "${targets[@]}" >"$BUILD/$name-build.log" 2>&1 ||
 		{ grep -E 'error|warning' "$BUILD/$name-build.log" | head -30 || true; die "$name build failed"; }
 }
 
@@ -178,18 +186,23 @@ libfuse() {
 	uapi "$3"
 	meson_build libfuse "$1" "$2" -- \
 		--buildtype=debugoptimized -Dexamples=true -Dutils=true -Dtests=true \
-		-Denable-io-uring=false -Dudevrulesdir=/tmp/unused-udev-rules -Dinitscriptdir= \
+		-Denable-io-uring=true -Dudevrulesdir=/tmp/unused-udev-rules -Dinitscriptdir= \
 		-Dc_args="-isystem $3" -Dcpp_args="-isystem $3"
+	# run-tests.py --io-uring runs the suite again over io_uring: liburing
+	# (make deps) must have been found
+	grep -qiE "io_uring support *: *(true|yes)" "$BUILD/libfuse-setup.log" ||
+		die "libfuse was configured without io_uring support (liburing-dev missing?), see $BUILD/libfuse-setup.log"
 	note "passthrough_hp: $2/example/passthrough_hp"
 }
 
-# autotools NAME SRC OBJ UAPI TARGET...: copy SRC (a tree of mktree.sh) into
-# OBJ, autoreconf when configure.ac or a Makefile.am changed, configure
+# autotools NAME SRC OBJ UAPI BOOTSTRAP TARGET...: copy SRC (a tree of
+# mktree.sh) into OBJ, run BOOTSTRAP there (upstream CI's: "autoreconf -vif",
+# "./autogen.sh") when configure.ac or a Makefile.am changed, configure
 # against the kernel's UAPI headers when that ran or the flags changed, make
 # TARGETs; the logs go to BUILD/NAME-*.log
 autotools() {
-	local name=$1 src=$2 obj=$3 hdr=$4 want makefiles
-	shift 4
+	local name=$1 src=$2 obj=$3 hdr=$4 bootstrap=$5 want makefiles
+	shift 5
 	uapi "$hdr"
 	mkdir -p "$obj"
 	# The tree's files with their times (mktree rewrites changed files
@@ -197,18 +210,19 @@ autotools() {
 	# output stays.
 	rsync -a --exclude=.git "$src/" "$obj/"
 	mapfile -t makefiles < <(cd "$obj" && find . -name Makefile.am | sort)
-	want="$(cd "$obj" && cat configure.ac "${makefiles[@]}" | sha1sum) -isystem $hdr"
+	want="$(cd "$obj" && cat configure.ac "${makefiles[@]}" | sha1sum) $bootstrap -isystem $hdr"
 	if [ "$(cat "$obj/.configured" 2>/dev/null)" != "$want" ]; then
-		stage "$name: autoreconf, configure"
-		(cd "$obj" && autoreconf -fi) >"$BUILD/$name-autoreconf.log" 2>&1 ||
-			{ tail -30 "$BUILD/$name-autoreconf.log"; die "autoreconf of $name failed"; }
+		stage "$name: $bootstrap, configure"
+		# shellcheck disable=SC2086 # (the command and its arguments)
+		(cd "$obj" && $bootstrap) >"$BUILD/$name-autoreconf.log" 2>&1 ||
+			{ tail -30 "$BUILD/$name-autoreconf.log"; die "$bootstrap of $name failed"; }
 		(cd "$obj" && ./configure CC="ccache gcc" CPPFLAGS="-isystem $hdr") \
 			>"$BUILD/$name-configure.log" 2>&1 ||
 			{ tail -30 "$BUILD/$name-configure.log"; die "configure of $name failed"; }
 		echo "$want" >"$obj/.configured"
 	fi
 	stage "$name: building $*"
-	make -C "$obj" -j"$(nproc)" "$@" >"$BUILD/$name-build.log" 2>&1 ||
+	make -C "$obj" -j"${JOBS:-$(nproc)}" "$@" >"$BUILD/$name-build.log" 2>&1 ||
 		{ grep -E 'error|warning' "$BUILD/$name-build.log" | head -30 || true; die "$name build failed"; }
 }
 
@@ -218,17 +232,28 @@ autotools() {
 lsof() {
 	local name=lsof
 	[ -f "$1/lib/dialects/linux/tests/fuse_passthrough.c" ] || name=lsof-base
-	autotools "$name" "$1" "$2" "$3" all
-	make -C "$2" -j"$(nproc)" check TESTS= >>"$BUILD/$name-build.log" 2>&1 ||
+	autotools "$name" "$1" "$2" "$3" "autoreconf -vif" all
+	make -C "$2" -j"${JOBS:-$(nproc)}" check TESTS= >>"$BUILD/$name-build.log" 2>&1 ||
 		{ tail -30 "$BUILD/$name-build.log"; die "$name test programs failed to build"; }
 	note "lsof: $2/lsof ($("$2/lsof" -v 2>&1 | sed -n 's/^ *revision: *//p'))"
 }
 
 # psmisc SRC OBJ UAPI: fuser and the helper programs of its tests
 psmisc() {
-	local helpers=(src/socket_test)
+	local helpers=(src/socket_test) version
 	[ ! -f "$1/src/fuse_passthrough_test.c" ] || helpers+=(src/fuse_passthrough_test)
-	autotools "psmisc$([ ${#helpers[@]} = 2 ] || echo -base)" "$1" "$2" "$3" all "${helpers[@]}"
+	# A snapshot has no git history, so misc/git-version-gen says "UNKNOWN",
+	# which the suite's version regexp (testsuite/config/unix.exp) does not
+	# take: the last release of the ChangeLog and the commit, as git
+	# describe would put them, in .tarball-version (read by autogen.sh)
+	upstream_source psmisc
+	version=$(sed -n 's/^Changes in \([0-9][0-9.]*\)$/\1/p' "$1/ChangeLog" | head -n 1)-g${SRC_VERSION:0:12}
+	mkdir -p "$2"
+	if [ "$(cat "$2/.tarball-version" 2>/dev/null)" != "$version" ]; then
+		echo "$version" >"$2/.tarball-version"
+		rm -f "$2/.configured"
+	fi
+	autotools "psmisc$([ ${#helpers[@]} = 2 ] || echo -base)" "$1" "$2" "$3" ./autogen.sh all "${helpers[@]}"
 	note "fuser: $2/src/fuser ($("$2/src/fuser" -V 2>&1 | head -n 1))"
 }
 

@@ -27,6 +27,9 @@ packages=(
 	# ours make btrfs and ext4 images for backing files
 	libfuse-dev btrfs-progs e2fsprogs
 	autoconf automake libtool autopoint gettext dejagnu expect
+	# libfuse built with FUSE over io_uring (its suite's second run);
+	# lsof's suite tests sockets with nc
+	liburing-dev netcat-openbsd
 )
 
 missing=()
