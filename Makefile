@@ -55,7 +55,8 @@
 ##   make tree           a git tree of the patched kernel in build/dev/linux, branch work
 ##                       (PROJECT=util-linux, libfuse, lsof or psmisc for the others)
 ##   make export         its commits back into patches/PROJECT/ and our files
-##   make sources        move the pins of testbed/sources.pin to what Debian serves now
+##   make sources        move the Debian pins of testbed/sources.pin to what Debian serves
+##                       now (not the upstream snapshots: those move by hand)
 ##   make deps           install the Debian packages all this needs (as root)
 ##   make clean          remove build/ and out/ (downloads and ccache stay)
 
