@@ -26,9 +26,12 @@
 #              run's results are kept there, and a reference run that finds
 #              them reads them instead of running the suite again; the
 #              host names that folder after every input of the run
-#              (testbed/host/ref-cache.sh)
-#   lsof       lsof's whole test suite (make check); LSOF_OBJ: the build
-#              tree, which this guest may write (an overlay)
+#              (testbed/host/ref-cache.sh).  TAG=io-uring: the suite over
+#              FUSE over io_uring (run-tests.py --io-uring; the guest has
+#              set fuse.enable_uring), with its own results and cache
+#   lsof       lsof's whole test suite (make check, each test through
+#              one-test.sh); LSOF_OBJ: the build tree, which this guest may
+#              write (an overlay)
 
 source "$(dirname "$0")/lib.sh"
 export LC_ALL=C # (sort and join, one collation)
@@ -56,63 +59,87 @@ kselftest)
 	what="kselftests filesystems/fuse and proc (run_kselftest.sh)"
 	;;
 libfuse)
-	what="libfuse's test/run-tests.py${LIBFUSE_TESTS:+ $LIBFUSE_TESTS}"
+	# shellcheck disable=SC2206 # run-tests.py's arguments, e.g. "-j4"
+	args=(${LIBFUSE_TESTS:-})
+	case "${TAG:-}" in
+	'') ;;
+	io-uring) args+=(--io-uring) ;;
+	*) notok "upstream-suites.sh libfuse: no transport $TAG"; exit 0 ;;
+	esac
+	what="libfuse's test/run-tests.py ${args[*]}"
+	name=libfuse${TAG:+-$TAG} rerun=$outdir/libfuse${TAG:+-$TAG}.rerun
 	cache=${SUITE_CACHE:-}
 	[ -z "$ref" ] || cache=
-	if [ -n "$cache" ] && [ -s "$cache/libfuse.results" ] && [ -s "$cache/libfuse.log" ]; then
-		cp "$cache/libfuse.results" "$results"
-		cp "$cache/libfuse.log" "$log"
-		cp "$cache/libfuse.rerun" "$outdir/libfuse.rerun" 2>/dev/null || : >"$outdir/libfuse.rerun"
+	if [ -n "$cache" ] && [ -s "$cache/$name.results" ] && [ -s "$cache/$name.log" ]; then
+		cp "$cache/$name.results" "$results"
+		cp "$cache/$name.log" "$log"
+		cp "$cache/$name.rerun" "$rerun" 2>/dev/null || : >"$rerun"
 		rc=0
-		what="$what (kept from the run of $(cat "$cache/date" 2>/dev/null) on the same inputs, $cache)"
+		what="$what (kept from the run of $(cat "$cache/$name.date" 2>/dev/null) on the same inputs, $cache)"
 	else
 		# run-tests.py [ARGS...]: a tmpfs for the run (backing files
 		# on the guest's overlayfs /tmp would be too deep a stack for
 		# passthrough_hp); its log goes to stdout
+		# (cases that abort a connection use fusectl, as on a distribution)
+		mountpoint -q /sys/fs/fuse/connections ||
+			mount -t fusectl fusectl /sys/fs/fuse/connections || true
+		# run-tests.py reads a wedged case's kernel stacks with "sudo -n
+		# cat": as root, and where the host has no sudo, a sudo that
+		# runs its command is on the PATH
+		shim=
+		if ! command -v sudo >/dev/null; then
+			shim=$(mktemp -d /tmp/sudo-shim.XXXXXX)
+			# shellcheck disable=SC2016 # (the shim's own "$1" and "$@")
+			printf '#!/bin/sh\n[ "$1" != -n ] || shift\nexec "$@"\n' >"$shim/sudo"
+			chmod +x "$shim/sudo"
+		fi
 		libfuse_run() {
 			local run rc
 			run=$(mktemp -d /tmp/libfuse-suite.XXXXXX)
 			mount -t tmpfs libfuse-suite "$run"
-			(cd "${FUSE_SRC:?}/test" && timeout 2400 python3 ./run-tests.py --build-dir "${FUSE_OBJ:?}" \
-				--run-dir "$run" -v "$@")
+			(cd "${FUSE_SRC:?}/test" && PATH=${shim:+$shim:}$PATH timeout 2400 python3 ./run-tests.py \
+				--build-dir "${FUSE_OBJ:?}" --run-dir "$run" -v "$@")
 			rc=$?
 			umount -l "$run"
 			return $rc
 		}
 		# "+   1.234s PASS  examples/hello   0.12s"
 		libfuse_results() { sed -nE 's/^\+ *[0-9.]+s (PASS|FAIL|SKIP) +([^ ]+) .*/\1 \2/p' "$1" | sort -k2; }
-		# shellcheck disable=SC2086 # run-tests.py's arguments, e.g. "-j4"
-		libfuse_run ${LIBFUSE_TESTS:-} >"$log" 2>&1
+		libfuse_run "${args[@]}" >"$log" 2>&1
 		rc=$?
 		libfuse_results "$log" >"$results"
 		# Each failed case again, alone, once
-		: >"$outdir/libfuse.rerun"
+		: >"$rerun"
 		if [ "$rc" != 124 ]; then
 			while read -r t; do
 				echo "=== $t again, alone" >>"$log"
-				libfuse_run -t "$t" </dev/null >"$log.again" 2>&1
+				libfuse_run ${TAG:+--io-uring} -t "$t" </dev/null >"$log.again" 2>&1
 				cat "$log.again" >>"$log"
 				if [ "$(libfuse_results "$log.again")" = "PASS $t" ]; then
 					sed -i "s|^FAIL $t\$|PASS $t|" "$results"
-					echo "$t" >>"$outdir/libfuse.rerun"
+					echo "$t" >>"$rerun"
 				fi
 			done < <(sed -n 's/^FAIL //p' "$results")
 			rm -f "$log.again"
 		fi
 		if [ -n "$cache" ] && [ "$rc" != 124 ] && [ -s "$results" ]; then
 			mkdir -p "$cache"
-			cp "$results" "$cache/libfuse.results"
-			cp "$log" "$cache/libfuse.log"
-			cp "$outdir/libfuse.rerun" "$cache/libfuse.rerun"
-			date -u '+%Y-%m-%d %H:%M UTC' >"$cache/date"
+			cp "$results" "$cache/$name.results"
+			cp "$log" "$cache/$name.log"
+			cp "$rerun" "$cache/$name.rerun"
+			date -u '+%Y-%m-%d %H:%M UTC' >"$cache/$name.date"
 		fi
 	fi
-	if [ -s "$outdir/libfuse.rerun" ]; then
-		what="$what; passed only when run again alone: $(paste -sd' ' "$outdir/libfuse.rerun")"
+	if [ -s "$rerun" ]; then
+		what="$what; passed only when run again alone: $(paste -sd' ' "$rerun")"
 	fi
 	;;
 lsof)
-	(cd "${LSOF_OBJ:?}" && find . -name '*.trs' -delete && timeout 900 make -k check) >"$log" 2>&1
+	# Each test in a session of its own, ended with what it leaves
+	# running (one-test.sh: lsof's network cases and the host's nc)
+	one_test=$(cd "$(dirname "$0")" && pwd)/one-test.sh
+	(cd "${LSOF_OBJ:?}" && find . -name '*.trs' -delete &&
+		timeout 1200 make -k check LOG_COMPILER="$one_test") >"$log" 2>&1
 	rc=$?
 	# Each test's result, from automake's .trs files
 	(cd "$LSOF_OBJ" && grep -r --include='*.trs' '^:test-result:' . |

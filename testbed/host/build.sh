@@ -163,18 +163,20 @@ meson_build() {
 		{ grep -E 'error|warning' "$BUILD/$name-build.log" | head -30 || true; die "$name build failed"; }
 }
 
-# lsfd SRC OBJ UAPI: lsfd and test_mkfds (and losetup, for the lsfd tests on
-# loop devices) only, every other build-* option off
+# lsfd SRC OBJ UAPI: lsfd and what its tests run (tests/ts/lsfd: losetup for
+# the tests on loop devices, findmnt, mount, ... and the test helpers) only,
+# every other build-* option off
 lsfd() {
 	local src=$1 obj=$2 o opts=()
+	local progs=(lsfd losetup findmnt mount umount mountpoint lsns unshare setpriv fallocate hexdump getino)
 	uapi "$3"
 	while IFS= read -r o; do
-		case "$o" in
-		build-lsfd | build-libsmartcols | build-losetup) opts+=("-D$o=enabled") ;;
+		case " libsmartcols libblkid libmount ${progs[*]} " in
+		*" ${o#build-} "*) opts+=("-D$o=enabled") ;;
 		*) opts+=("-D$o=disabled") ;;
 		esac
 	done < <(grep -o "option('build-[a-z0-9_-]*'" "$src/meson_options.txt" | sed "s/option('//; s/'//")
-	meson_build util-linux "$src" "$obj" lsfd test_mkfds losetup -- \
+	meson_build util-linux "$src" "$obj" "${progs[@]}" test_mkfds test_open_twice test_sysinfo -- \
 		--buildtype=debugoptimized -Dprogram-tests=true -Dc_args="-isystem $3" "${opts[@]}"
 	grep -E 'warning:' "$BUILD/util-linux-build.log" | grep -E 'lsfd-cmd|test_mkfds' | head -20 || true
 	note "lsfd: $obj/lsfd ($("$obj/lsfd" --version))"
@@ -240,8 +242,12 @@ lsof() {
 
 # psmisc SRC OBJ UAPI: fuser and the helper programs of its tests
 psmisc() {
-	local helpers=(src/socket_test) version
-	[ ! -f "$1/src/fuse_passthrough_test.c" ] || helpers+=(src/fuse_passthrough_test)
+	local helpers=() h version
+	# Its suite's programs (check_PROGRAMS), from its tree: fuser.exp
+	# runs them from the build tree, and the guest builds nothing
+	for h in socket_test test-listen fuse_passthrough_test; do
+		[ ! -f "$1/src/$h.c" ] || helpers+=("src/$h")
+	done
 	# A snapshot has no git history, so misc/git-version-gen says "UNKNOWN",
 	# which the suite's version regexp (testsuite/config/unix.exp) does not
 	# take: the last release of the ChangeLog and the commit, as git
@@ -253,7 +259,7 @@ psmisc() {
 		echo "$version" >"$2/.tarball-version"
 		rm -f "$2/.configured"
 	fi
-	autotools "psmisc$([ ${#helpers[@]} = 2 ] || echo -base)" "$1" "$2" "$3" ./autogen.sh all "${helpers[@]}"
+	autotools "psmisc$([ -f "$1/src/fuse_passthrough_test.c" ] || echo -base)" "$1" "$2" "$3" ./autogen.sh all "${helpers[@]}"
 	note "fuser: $2/src/fuser ($("$2/src/fuser" -V 2>&1 | head -n 1))"
 }
 

@@ -28,8 +28,10 @@ packages=(
 	libfuse-dev btrfs-progs e2fsprogs
 	autoconf automake libtool autopoint gettext dejagnu expect
 	# libfuse built with FUSE over io_uring (its suite's second run);
-	# lsof's suite tests sockets with nc
-	liburing-dev netcat-openbsd
+	# lsof's suite tests sockets with nc (each test runs through
+	# testbed/guest/one-test.sh, which ends the nc a test leaves running);
+	# util-linux's setpriv (an lsfd test runs it) needs libcap-ng
+	liburing-dev netcat-openbsd libcap-ng-dev
 )
 
 missing=()

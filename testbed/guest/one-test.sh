@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Inside the test-bed guest: one-test.sh TEST [ARG...]
+#
+# Runs one test of an automake suite, as its test runner (make check
+# LOG_COMPILER=/path/one-test.sh), in a session of its own and for at most
+# TEST_LIMIT seconds (60); then ends whatever the test left running in that
+# session, so that the next test starts from a clean system.  Stock and
+# patched builds run under it alike.
+#
+# Why: lsof's network cases run nc servers and clients in the background.
+# netcat-openbsd's client in case-20-inet6-ffffffff-handling.bash does not
+# close on the end of its input (it would need -N), so as root that case
+# waits for ever; and an nc left running changes what the endpoint cases
+# after it see.  A test that runs out of time fails with status 124, and
+# its log says so.
+
+limit=${TEST_LIMIT:-60}
+# A background job of this (non-interactive) shell is not a process group
+# leader, so setsid(1) makes it a session leader without forking: $! is the
+# session id.  (Explicit stdin: a background job's would be /dev/null.)
+setsid timeout "$limit" "$@" <&0 &
+sid=$!
+wait "$sid"
+rc=$?
+[ "$rc" != 124 ] || echo "one-test.sh: $1 did not end within $limit s; stopped"
+left=$(ps -o pid=,stat= -s "$sid" | awk '$2 !~ /^Z/ { print $1 }' | paste -sd' ')
+if [ -n "$left" ]; then
+	echo "one-test.sh: $1 left processes running, ended: $(ps -o pid=,args= -p "${left// /,}" | paste -sd';')"
+	pkill -KILL -s "$sid"
+fi
+exit "$rc"
