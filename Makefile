@@ -37,8 +37,10 @@
 ##                       PROVE_RCU, kmemleak kernel: no splat, no leak
 ##                       [15 min, 6 of them a debug build half cold]
 ##   make check-debug-base   its control on a debug base kernel  [17 min, 5 of them its build]
-##   make series         the mailable series in out/series: git am on the pristine base,
-##                       every patch built with W=1 and sparse, checkpatch  [3-7 min]
+##   make series         the mailable series in out/series: the kernel's (git am on the
+##                       pristine base, every patch built with W=1 and sparse, checkpatch)
+##                       [3-7 min]; and one for each userspace project's master (git am on
+##                       its snapshot, every patch built)
 ##
 ## The test bed's own checks (seconds, no kernel build):
 ##   make lint           shellcheck of every script                               [3 s]
@@ -199,9 +201,15 @@ psmisc: kernel
 checkpatch: kernel
 	@$(H)/series.sh $(LINUX) $(OUT)/series
 
-# ... and verified: git am on the pristine base, every patch built
-series: kernel
+# ... and verified: git am on the pristine base, every patch built; then the
+# userspace series, each for its upstream's master (git am on the snapshot,
+# every patch built)
+series: kernel lsfd lsof psmisc libfuse
 	@$(H)/series.sh $(LINUX) $(OUT)/series $(BUILD)/series-verify
+	@$(H)/series-userspace.sh util-linux $(UL) $(OUT)/series $(BUILD)/series-verify $(OBJ)/usr/include
+	@$(H)/series-userspace.sh lsof $(LSOF) $(OUT)/series $(BUILD)/series-verify $(OBJ)/usr/include
+	@$(H)/series-userspace.sh psmisc $(PSMISC) $(OUT)/series $(BUILD)/series-verify $(OBJ)/usr/include
+	@$(H)/series-userspace.sh libfuse $(LIBFUSE) $(OUT)/series $(BUILD)/series-verify $(OBJ)/usr/include
 
 # --- checks: boot a kernel, run a guest script, judge its results.tap -----------
 # (boot() quotes each word again for the guest's shell)

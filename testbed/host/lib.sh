@@ -126,6 +126,55 @@ upstream_source() {
 	fi
 }
 
+# patches_in DIR: the patches of a folder made by format_series, in order,
+# without its cover letter
+patches_in() {
+	local p
+	for p in "$1"/0*.patch; do
+		[ "${p##*/}" = 0000-cover-letter.patch ] || echo "$p"
+	done
+}
+
+# format_series SRC RANGE OUT COVER: the commits RANGE of the git tree SRC
+# (made by mktree.sh) as one mailable series in OUT: git format-patch with
+# base-commit information and a cover letter from COVER, which gives, in
+# this order, the subject line ("[PATCH v4] fuse: ...": the bracket is the
+# prefix of every patch), To: and Cc: lines for every mail, an empty line,
+# and the text
+format_series() {
+	local src=$1 range=$2 out=$3 cover=$4 line letter
+	local first prefix subject rcpt=() patches
+	stage "series: $out ($range)"
+	rm -rf "$out"
+	mkdir -p "$out"
+	first=$(head -n 1 "$cover")
+	prefix=PATCH subject=$first
+	if [[ $first =~ ^\[([^]]*)\]\ (.*)$ ]]; then
+		prefix=${BASH_REMATCH[1]} subject=${BASH_REMATCH[2]}
+	fi
+	while IFS= read -r line; do
+		case "$line" in
+		"To: "*) rcpt+=(--to="${line#To: }") ;;
+		"Cc: "*) rcpt+=(--cc="${line#Cc: }") ;;
+		esac
+	done < <(awk 'NR > 1 && /^$/ { exit } NR > 1' "$cover")
+	git -C "$src" format-patch -q --cover-letter --base=base --thread \
+		--subject-prefix="$prefix" "${rcpt[@]}" -o "$out" "$range"
+	letter=$(ls "$out"/0000-cover-letter.patch)
+	python3 - "$letter" "$cover" "$subject" <<-'PY'
+	import sys
+	letter, cover, subject = sys.argv[1:]
+	text = open(letter).read()
+	body = open(cover).read().split("\n\n", 1)[1].strip("\n")
+	text = text.replace("*** SUBJECT HERE ***", subject)
+	text = text.replace("*** BLURB HERE ***", body)
+	open(letter, "w").write(text)
+	PY
+	patches=("$out"/0*.patch)
+	n=${#patches[@]}
+	note "$((n - 1)) patches and a cover letter: $(basename "$letter") \"$subject\""
+}
+
 # to_upstream PROJECT PATH: the upstream path of our file PATH (empty if
 # none of PROJECT's folders holds it); from_upstream PROJECT PATH: the
 # inverse (empty if the file has no folder of ours and stays in its patch)

@@ -57,15 +57,6 @@ done
 main_end=series
 [ ${#parts[@]} = 0 ] || main_end=${parts[0]}-base
 
-# patches_in DIR: the patches of a folder of out/series, in order, without
-# its cover letter
-patches_in() {
-	local p
-	for p in "$1"/0*.patch; do
-		[ "${p##*/}" = 0000-cover-letter.patch ] || echo "$p"
-	done
-}
-
 # end_of PART: the tag of SRC where the commits of PART end
 end_of() {
 	local k
@@ -110,41 +101,6 @@ replay() {
 	rm -f "$idx"
 	git -C "$src" tag -f "$part-alone" "$head" >/dev/null
 	note "$part: replayed on the pristine base alone (tag $part-alone)"
-}
-
-# write RANGE OUT COVER: one mailable series
-write() {
-	local range=$1 out=$2 cover=$3
-	local first prefix subject rcpt=() patches
-	stage "series: $out ($range)"
-	rm -rf "$out"
-	mkdir -p "$out"
-	first=$(head -n 1 "$cover")
-	prefix=PATCH subject=$first
-	if [[ $first =~ ^\[([^]]*)\]\ (.*)$ ]]; then
-		prefix=${BASH_REMATCH[1]} subject=${BASH_REMATCH[2]}
-	fi
-	while IFS= read -r line; do
-		case "$line" in
-		"To: "*) rcpt+=(--to="${line#To: }") ;;
-		"Cc: "*) rcpt+=(--cc="${line#Cc: }") ;;
-		esac
-	done < <(awk 'NR > 1 && /^$/ { exit } NR > 1' "$cover")
-	git -C "$src" format-patch -q --cover-letter --base=base --thread \
-		--subject-prefix="$prefix" "${rcpt[@]}" -o "$out" "$range"
-	letter=$(ls "$out"/0000-cover-letter.patch)
-	python3 - "$letter" "$cover" "$subject" <<-'PY'
-	import sys
-	letter, cover, subject = sys.argv[1:]
-	text = open(letter).read()
-	body = open(cover).read().split("\n\n", 1)[1].strip("\n")
-	text = text.replace("*** SUBJECT HERE ***", subject)
-	text = text.replace("*** BLURB HERE ***", body)
-	open(letter, "w").write(text)
-	PY
-	patches=("$out"/0*.patch)
-	n=${#patches[@]}
-	note "$((n - 1)) patches and a cover letter: $(basename "$letter") \"$subject\""
 }
 
 # fixes_known PATCH: every "Fixes: ID12 ("SUBJECT")" of PATCH names a commit
@@ -354,13 +310,13 @@ verify() {
 	note "kernel-doc: no new complaint in ${files[*]} ($(printf '%s\n' "$old" | grep -c . || true) old ones)"
 }
 
-write "base..$main_end" "$out" "$TOP/patches/linux/cover-letter.txt"
+format_series "$src" "base..$main_end" "$out" "$TOP/patches/linux/cover-letter.txt"
 for part in "${parts[@]}"; do
 	if alone "$part"; then
 		replay "$part"
-		write "base..$part-alone" "$out/$part" "$TOP/patches/linux/$part/cover-letter.txt"
+		format_series "$src" "base..$part-alone" "$out/$part" "$TOP/patches/linux/$part/cover-letter.txt"
 	else
-		write "$part-base..$(end_of "$part")" "$out/$part" "$TOP/patches/linux/$part/cover-letter.txt"
+		format_series "$src" "$part-base..$(end_of "$part")" "$out/$part" "$TOP/patches/linux/$part/cover-letter.txt"
 	fi
 done
 out=$(cd "$out" && pwd)
