@@ -133,7 +133,8 @@ for ((i = 0; i < n; i++)); do
 		blob=$(git -C "$dir" hash-object -w "$tmp/w/$up")
 		git -C "$dir" update-index --add --cacheinfo "$mode,$blob,$up"
 	done
-	git mailinfo "$tmp/msg" "$tmp/diff" <"$patch" >"$tmp/info"
+	# (-b: a subject tag of upstream's own, lsof's "[linux] ...", stays)
+	git mailinfo -b "$tmp/msg" "$tmp/diff" <"$patch" >"$tmp/info"
 	subject=$(sed -n 's/^Subject: //p' "$tmp/info")
 	GIT_AUTHOR_NAME=$(sed -n 's/^Author: //p' "$tmp/info")
 	GIT_AUTHOR_EMAIL=$(sed -n 's/^Email: //p' "$tmp/info")
