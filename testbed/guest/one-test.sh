@@ -17,17 +17,29 @@
 # its log says so.
 
 limit=${TEST_LIMIT:-60}
+# end: kill what is left in the test's session, and wait until it is gone
+# (the next test must not meet its nc or its port)
+end() {
+	pkill -KILL -s "$sid" 2>/dev/null
+	for _ in $(seq 50); do
+		[ -n "$(ps -o pid=,stat= -s "$sid" | awk '$2 !~ /^Z/')" ] || return 0
+		sleep 0.1
+	done
+	echo "one-test.sh: processes of $1 still there after SIGKILL"
+}
 # A background job of this (non-interactive) shell is not a process group
 # leader, so setsid(1) makes it a session leader without forking: $! is the
 # session id.  (Explicit stdin: a background job's would be /dev/null.)
-setsid timeout "$limit" "$@" <&0 &
+setsid timeout -k 10 "$limit" "$@" <&0 &
 sid=$!
+# make's own time limit ends this script: the test's session too
+trap 'end "$1"; exit 143' TERM INT HUP
 wait "$sid"
 rc=$?
 [ "$rc" != 124 ] || echo "one-test.sh: $1 did not end within $limit s; stopped"
 left=$(ps -o pid=,stat= -s "$sid" | awk '$2 !~ /^Z/ { print $1 }' | paste -sd' ')
 if [ -n "$left" ]; then
 	echo "one-test.sh: $1 left processes running, ended: $(ps -o pid=,args= -p "${left// /,}" | paste -sd';')"
-	pkill -KILL -s "$sid"
+	end "$1"
 fi
 exit "$rc"

@@ -162,6 +162,8 @@ if [ "$rc" = 124 ]; then
 	notok "$what: did not finish within its time limit ($(counts "$results") by then; see $log)"
 elif [ ! -s "$results" ]; then
 	notok "$what: no result read from $log"
+elif ! grep -q '^PASS ' "$results"; then
+	notok "$what: no test passed ($(counts "$results"); see $log)"
 elif [ -z "$ref" ]; then
 	ok "$what ran: $(counts "$results") (the reference of the patched runs)"
 elif [ ! -s "$ref" ]; then

@@ -192,7 +192,7 @@ libfuse() {
 		-Dc_args="-isystem $3" -Dcpp_args="-isystem $3"
 	# run-tests.py --io-uring runs the suite again over io_uring: liburing
 	# (make deps) must have been found
-	grep -qiE "io_uring support *: *(true|yes)" "$BUILD/libfuse-setup.log" ||
+	grep -q '^#define HAVE_URING' "$2/fuse_config.h" ||
 		die "libfuse was configured without io_uring support (liburing-dev missing?), see $BUILD/libfuse-setup.log"
 	note "passthrough_hp: $2/example/passthrough_hp"
 }

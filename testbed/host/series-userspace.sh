@@ -61,7 +61,7 @@ mkdir -p "$work/build"
 mkdir -p "$work/tree"
 tar -C "$work/tree" --strip-components=1 -xaf "$SRC_FILE"
 git -C "$work/tree" init -q
-git -C "$work/tree" add -A
+git -C "$work/tree" add -f -A
 git -C "$work/tree" -c user.name=series -c user.email=series@localhost commit -qm "$project $SRC_VERSION"
 [ "$(git -C "$work/tree" rev-parse 'HEAD^{tree}')" = "$(git -C "$src" rev-parse 'base^{tree}')" ] ||
 	die "$project: the snapshot $(basename "$SRC_FILE") unpacked is not the base of $src"
@@ -98,3 +98,4 @@ for c in $(git -C "$work/tree" rev-list --reverse "HEAD~${#patches[@]}..HEAD"); 
 		;;
 	esac
 done
+[ "$n" = "${#patches[@]}" ] || die "$project: $n of ${#patches[@]} patches were built"
