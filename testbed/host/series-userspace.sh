@@ -65,7 +65,7 @@ git -C "$work/tree" add -f -A
 git -C "$work/tree" -c user.name=series -c user.email=series@localhost commit -qm "$project $SRC_VERSION"
 [ "$(git -C "$work/tree" rev-parse 'HEAD^{tree}')" = "$(git -C "$src" rev-parse 'base^{tree}')" ] ||
 	die "$project: the snapshot $(basename "$SRC_FILE") unpacked is not the base of $src"
-git -C "$work/tree" -c user.name=series -c user.email=series@localhost am -q "${patches[@]}" ||
+git -C "$work/tree" -c user.name=series -c user.email=series@localhost am -q --keep-non-patch "${patches[@]}" ||
 	die "$project: the series does not apply to the snapshot with git am"
 [ "$(git -C "$work/tree" rev-parse 'HEAD^{tree}')" = "$(git -C "$src" rev-parse 'series^{tree}')" ] ||
 	die "$project: git am of $out gives another tree than the tested one ($src, tag series)"
