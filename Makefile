@@ -18,8 +18,8 @@
 ##                       boot check-v2 and check-base first, then the patched kernel: our
 ##                       selftests, the kselftest runner (fuse, proc), lsfd, libfuse's,
 ##                       lsof's and fuser's whole suites against base/stock, the RFC's checks;
-##                       checkpatch --strict    [31 min: the v2 kernel built cold (7 min)
-##                       and libfuse's suite run on the base kernel (10 min) in it]
+##                       checkpatch --strict    [48 min on 2026-12-07 16:43: libfuse's suite
+##                       run on the base kernel over both transports (19 min) in it]
 ##   make check CHECKS="lsfd libfuse"   those guest sections alone, no check-v2 or
 ##                       checkpatch first; check-base only for kselftest and libfuse
 ##                       (kselftest-programs kselftest lsfd libfuse lsof fuser userns)
@@ -32,7 +32,7 @@
 ##                       is kept in the cache for the same inputs (REF_CACHE=0: run it again)
 ##                       [4 min; 11 min when libfuse's suite runs (guest 595 s)]
 ##   make check-v2       the series without the RFC and PROCMAP_QUERY: their tests must fail
-##   make check-lsfd     util-linux's whole lsfd suite, patched and stock lsfd    [6 min]
+##   make check-lsfd     util-linux's whole lsfd suite, patched and stock lsfd    [7 min]
 ##   make check-debug    selftests + 60 s stress (STRESS_SECONDS=) on a KASAN, lockdep,
 ##                       PROVE_RCU, kmemleak kernel: no splat, no leak
 ##                       [15 min, 6 of them a debug build half cold]
